@@ -84,7 +84,11 @@ func Parse(s string) (Amount, error) {
 		}
 		frac = f
 	}
-	v := int64(units*Scale + frac)
+	total := units*Scale + frac
+	if total > math.MaxInt64 {
+		return 0, fmt.Errorf("money: %q is too large", orig)
+	}
+	v := int64(total)
 	if neg {
 		v = -v
 	}
