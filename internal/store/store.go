@@ -1,0 +1,292 @@
+// Package store keeps esimd's state in SQL: SQLite by default, written so
+// that PostgreSQL can follow with its own migrations and no change to the
+// domain packages.
+//
+// SQL is written once with $n placeholders and rewritten to ?n for SQLite
+// (the ?n form binds the same argument positions on every SQLite driver).
+// Times are stored as integer nanoseconds since the Unix epoch, money as
+// integer ten-thousandths (see package money) and lists as JSON text, so the
+// same statements run unchanged on both engines.
+//
+// A use case runs in one transaction: InTx puts the transaction in the
+// context, and every store method called with that context joins it. Outside
+// InTx, reads go to a pool of reader connections and writes to a single
+// writer connection (SQLite allows one writer at a time; queueing in Go is
+// cheaper than spinning on SQLITE_BUSY).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ncruces/go-sqlite3"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
+	"github.com/pressly/goose/v3"
+
+	"github.com/esimd/esimd/internal/fault"
+)
+
+//go:embed migrations
+var migrations embed.FS
+
+// Engine names a database engine.
+type Engine string
+
+// EngineSQLite is the embedded default.
+const EngineSQLite Engine = "sqlite"
+
+// DB is an open database.
+type DB struct {
+	engine Engine
+	write  *sql.DB
+	read   *sql.DB
+	log    *slog.Logger
+
+	rewritten sync.Map // SQL text with $n → SQL text for this engine
+}
+
+// Open opens the database named by dsn: a file path or "file:" URI for
+// SQLite (":memory:" is refused: readers and the writer need one shared
+// file). It does not migrate; call Migrate.
+func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		return nil, fault.Invalidf("PostgreSQL is not supported by this build yet; use a SQLite file path for --db")
+	}
+	path := strings.TrimPrefix(dsn, "file:")
+	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
+		return nil, fault.Invalidf("--db must name a SQLite file (an in-memory database cannot be shared by the reader and writer pools)")
+	}
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	// busy_timeout first, as the driver asks; synchronous=FULL because the
+	// database holds money.
+	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=foreign_keys(1)&_pragma=synchronous(full)"
+	base := "file:" + path + "?" + pragmas
+	write, err := sql.Open("sqlite3", base+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open sqlite writer: %w", err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	read, err := sql.Open("sqlite3", base+"&_txlock=deferred&_pragma=query_only(1)")
+	if err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open sqlite readers: %w", err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0)*2)
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	db := &DB{engine: EngineSQLite, write: write, read: read, log: log}
+	// Touch the writer now so that a bad path fails here, not on first use.
+	if err := write.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
+	}
+	return db, nil
+}
+
+// Engine reports which engine this database runs on.
+func (db *DB) Engine() Engine { return db.engine }
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	return errors.Join(db.read.Close(), db.write.Close())
+}
+
+// Migrate brings the schema up to date. It is safe to call on every start.
+func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.engine))
+	if err != nil {
+		return nil, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	if err != nil {
+		return nil, fmt.Errorf("migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	for _, r := range res {
+		applied = append(applied, r.Source.Path)
+	}
+	if err != nil {
+		return applied, fmt.Errorf("migrate: %w", err)
+	}
+	return applied, nil
+}
+
+// SchemaVersion returns the newest applied migration and the newest known.
+func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err error) {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.engine))
+	if err != nil {
+		return 0, 0, err
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	if err != nil {
+		return 0, 0, err
+	}
+	return p.GetVersions(ctx)
+}
+
+// Ping checks that the database answers.
+func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+
+type txKey struct{}
+
+type txState struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// InTx runs fn in one write transaction. Every store method given the
+// context fn receives joins the transaction. Nested calls join the outer
+// transaction. If fn returns an error or panics, nothing is written.
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
+		return fn(ctx)
+	}
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return db.mapErr(err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(context.WithValue(ctx, txKey{}, &txState{tx: tx, db: db})); err != nil {
+		return err
+	}
+	return db.mapErr(tx.Commit())
+}
+
+// querier is what both *sql.DB and *sql.Tx offer.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// q picks the transaction in ctx, else the writer or the reader pool.
+func (db *DB) q(ctx context.Context, write bool) querier {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
+		return st.tx
+	}
+	if write {
+		return db.write
+	}
+	return db.read
+}
+
+// sql returns query in this engine's placeholder style.
+func (db *DB) sql(query string) string {
+	if db.engine != EngineSQLite {
+		return query
+	}
+	if v, ok := db.rewritten.Load(query); ok {
+		return v.(string)
+	}
+	out := rewritePlaceholders(query)
+	db.rewritten.Store(query, out)
+	return out
+}
+
+// rewritePlaceholders turns $1 into ?1 outside quoted strings.
+func rewritePlaceholders(query string) string {
+	var b strings.Builder
+	b.Grow(len(query))
+	inQuote := false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			inQuote = !inQuote
+		case c == '$' && !inQuote && i+1 < len(query) && query[i+1] >= '0' && query[i+1] <= '9':
+			c = '?'
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	res, err := db.q(ctx, true).ExecContext(ctx, db.sql(query), args...)
+	return res, db.mapErr(err)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	rows, err := db.q(ctx, false).QueryContext(ctx, db.sql(query), args...)
+	return rows, db.mapErr(err)
+}
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.q(ctx, false).QueryRowContext(ctx, db.sql(query), args...)
+}
+
+// queryRowW is queryRow on the writer, for INSERT … RETURNING outside InTx.
+func (db *DB) queryRowW(ctx context.Context, query string, args ...any) *sql.Row {
+	return db.q(ctx, true).QueryRowContext(ctx, db.sql(query), args...)
+}
+
+// errUnique marks a unique-constraint violation; mapErr wraps it in a
+// Conflict so callers can tell "already exists" from a failure of ours.
+var errUnique = errors.New("unique constraint violated")
+
+// mapErr turns driver errors into fault kinds.
+func (db *DB) mapErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fault.Wrap(fault.NotFound, err, "not found")
+	}
+	var se *sqlite3.Error
+	if errors.As(err, &se) {
+		switch se.ExtendedCode() {
+		case sqlite3.CONSTRAINT_UNIQUE, sqlite3.CONSTRAINT_PRIMARYKEY:
+			return fault.Wrap(fault.Conflict, fmt.Errorf("%w: %w", errUnique, err), "already exists")
+		}
+	}
+	return err
+}
+
+// nanos and fromNanos convert times to and from the stored integer form.
+func nanos(t time.Time) int64 { return t.UTC().UnixNano() }
+
+func fromNanos(n int64) time.Time { return time.Unix(0, n).UTC() }
+
+func nullNanos(t *time.Time) sql.NullInt64 {
+	if t == nil {
+		return sql.NullInt64{}
+	}
+	return sql.NullInt64{Int64: nanos(*t), Valid: true}
+}
+
+func fromNullNanos(n sql.NullInt64) *time.Time {
+	if !n.Valid {
+		return nil
+	}
+	t := fromNanos(n.Int64)
+	return &t
+}
+
+// itoa is strconv.FormatInt for IDs in messages.
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

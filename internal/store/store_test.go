@@ -1,0 +1,218 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/store"
+)
+
+func openDB(t testing.TB) *store.DB {
+	t.Helper()
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return db
+}
+
+func TestOpenRefusesMemoryAndPostgres(t *testing.T) {
+	for _, dsn := range []string{":memory:", "", "file::memory:?mode=memory", "postgres://localhost/esimd"} {
+		if _, err := store.Open(context.Background(), dsn, nil); !fault.Is(err, fault.Invalid) {
+			t.Errorf("Open(%q) = %v, want an Invalid error", dsn, err)
+		}
+	}
+}
+
+func TestMigrateIsIdempotent(t *testing.T) {
+	db := openDB(t)
+	applied, err := db.Migrate(context.Background())
+	if err != nil || len(applied) != 0 {
+		t.Fatalf("second Migrate applied %v, err %v; want nothing", applied, err)
+	}
+	cur, latest, err := db.SchemaVersion(context.Background())
+	if err != nil || cur != latest || cur < 1 {
+		t.Fatalf("SchemaVersion = %d, %d, %v; want equal and ≥ 1", cur, latest, err)
+	}
+}
+
+func newOrg(t testing.TB, db *store.DB) orgs.Organisation {
+	t.Helper()
+	now := time.Date(2026, 1, 2, 3, 4, 5, 6, time.UTC)
+	o := orgs.Organisation{Name: "Acme", Currency: "USD", CallbackVersion: "V3", RefundWindowDays: 60, Groups: []string{"Standard Fixed"}, CreatedAt: now, UpdatedAt: now}
+	if err := db.InsertOrganisation(context.Background(), &o); err != nil {
+		t.Fatal(err)
+	}
+	return o
+}
+
+func TestOrganisationRoundTrip(t *testing.T) {
+	db := openDB(t)
+	o := newOrg(t, db)
+	got, err := db.Organisation(context.Background(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(o, got); diff != "" {
+		t.Fatalf("stored organisation differs (-want +got):\n%s", diff)
+	}
+	if _, err := db.Organisation(context.Background(), o.ID+100); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("unknown organisation: err = %v, want NotFound", err)
+	}
+}
+
+func TestLedgerNeverOverspends(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	o := newOrg(t, db)
+	credit := orgs.LedgerEntry{OrgID: o.ID, Kind: orgs.LedgerCredit, Amount: money.MustParse("10"), CreatedAt: time.Now()}
+	if err := db.AddLedgerEntry(ctx, &credit); err != nil {
+		t.Fatal(err)
+	}
+	// 32 clients each try to spend 1.25 four times: 160 in all against 10.
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	spent := money.Amount(0)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 4 {
+				e := orgs.LedgerEntry{OrgID: o.ID, Kind: orgs.LedgerOrder, Amount: -money.MustParse("1.25"), CreatedAt: time.Now()}
+				err := db.AddLedgerEntry(ctx, &e)
+				switch {
+				case err == nil:
+					mu.Lock()
+					spent += 125 * money.Scale / 100
+					mu.Unlock()
+				case fault.Is(err, fault.Invalid):
+				default:
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := db.Organisation(ctx, o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Balance != 0 || spent != money.MustParse("10") {
+		t.Fatalf("balance %s after spending %s; want 0 after exactly 10", got.Balance, spent)
+	}
+	entries, err := db.LedgerEntries(ctx, o.ID, 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sum money.Amount
+	for _, e := range entries {
+		sum += e.Amount
+		if e.BalanceAfter < 0 {
+			t.Errorf("entry %d left balance %s", e.ID, e.BalanceAfter)
+		}
+	}
+	if sum != got.Balance || len(entries) != 1+8 {
+		t.Fatalf("ledger sums to %s over %d entries; want balance %s over 9 entries", sum, len(entries), got.Balance)
+	}
+}
+
+func TestInTxRollsBackOnError(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	o := newOrg(t, db)
+	boom := errors.New("boom")
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		e := orgs.LedgerEntry{OrgID: o.ID, Kind: orgs.LedgerCredit, Amount: 5 * money.Scale, CreatedAt: time.Now()}
+		if err := db.AddLedgerEntry(ctx, &e); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("InTx = %v, want boom", err)
+	}
+	got, _ := db.Organisation(ctx, o.ID)
+	entries, _ := db.LedgerEntries(ctx, o.ID, 0, 10)
+	if got.Balance != 0 || len(entries) != 0 {
+		t.Fatalf("after rollback: balance %s, %d entries; want nothing written", got.Balance, len(entries))
+	}
+}
+
+func TestAPIKeyUniqueAndRevoke(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	o := newOrg(t, db)
+	hash := orgs.HashKey("k-0123456789abcdef")
+	k := orgs.APIKey{OrgID: o.ID, Hint: "k-0…cdef", CreatedAt: time.Now()}
+	if err := db.InsertAPIKey(ctx, &k, hash); err != nil {
+		t.Fatal(err)
+	}
+	dup := orgs.APIKey{OrgID: o.ID, Hint: "x", CreatedAt: time.Now()}
+	if err := db.InsertAPIKey(ctx, &dup, hash); !fault.Is(err, fault.Conflict) {
+		t.Fatalf("duplicate hash: err = %v, want Conflict", err)
+	}
+	if err := db.RevokeAPIKey(ctx, o.ID, k.ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RevokeAPIKey(ctx, o.ID, k.ID, time.Now()); !fault.Is(err, fault.NotFound) {
+		t.Fatalf("second revoke: err = %v, want NotFound", err)
+	}
+	got, stored, err := db.APIKeyByHash(ctx, hash)
+	if err != nil || stored != hash || got.RevokedAt == nil {
+		t.Fatalf("APIKeyByHash = %+v, %q, %v; want the revoked key", got, stored, err)
+	}
+}
+
+func TestCatalogueRoundTrip(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	d, v, err := db.Catalogue(ctx)
+	if err != nil || v != "" || len(d.Bundles) != 0 {
+		t.Fatalf("empty database: %d bundles, version %q, err %v", len(d.Bundles), v, err)
+	}
+	want := catalogue.Data{
+		Currency:  "USD",
+		Countries: []catalogue.Country{{ISO: "FR", Name: "France", Region: "Europe"}, {ISO: "GB", Name: "United Kingdom", Region: "Europe"}},
+		Regions:   []catalogue.Region{{Name: "Europe Lite", Profile: "Profile 1", Countries: []string{"FR", "GB"}}},
+		Bundles: []catalogue.Bundle{{
+			Name: "esim_1GB_7D_GB_V2", Description: "eSIM, 1GB, 7 Days, United Kingdom, V2", Groups: []string{"Standard Fixed"},
+			Countries: []string{"GB"}, Roaming: []string{"FR"}, DataBytes: 1_000_000_000, DurationDays: 7, Autostart: true,
+			Speeds: []string{"4G", "5G"}, Profile: "Profile 1", Price: money.MustParse("1.73"), BillingType: "FixedCost",
+			Allowances: []catalogue.Allowance{{Type: "DATA", Service: "STANDARD", Description: "1GB", Amount: 1_000_000_000}},
+		}},
+		Networks: []catalogue.Network{{CountryISO: "GB", Profile: "Profile 1", Name: "EE", Brand: "EE", MCC: "234", MNC: "30", TADIG: "GBRME", Speeds: []string{"4G"}}},
+	}
+	v1, err := db.ReplaceCatalogue(ctx, want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, v2, err := db.Catalogue(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1 == "" || v1 != v2 {
+		t.Fatalf("version after import %q, loaded %q", v1, v2)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("catalogue round trip (-want +got):\n%s", diff)
+	}
+	v3, err := db.ReplaceCatalogue(ctx, want)
+	if err != nil || v3 == v1 {
+		t.Fatalf("re-import gave version %q (before %q), err %v; want a new version", v3, v1, err)
+	}
+}
