@@ -1,0 +1,43 @@
+package httpapi
+
+import "net/http"
+
+// route is one endpoint of the compatible API, served under every version
+// prefix from minVersion on.
+type route struct {
+	method, path string
+	h            handlerFunc
+	cost         int        // rate-limit tokens
+	minVersion   apiVersion // 0: all versions
+	maxVersion   apiVersion // 0: no upper bound
+}
+
+// apiRoutes is the whole eSIM Go–compatible surface.
+func (s *Server) apiRoutes() []route {
+	return []route{
+		{method: "GET", path: "/catalogue", h: s.listCatalogue, cost: 1},
+		{method: "GET", path: "/catalogue/bundle/{name}", h: s.getBundle, cost: 1},
+		{method: "GET", path: "/organisation", h: s.getOrganisation, cost: 1},
+		{method: "GET", path: "/organisation/groups", h: s.listGroups, cost: 1},
+		// Seen only in v2.1-era client code; kept for those clients.
+		{method: "GET", path: "/organisation/groups/{group}/countries", h: s.listGroupCountries, cost: 1, maxVersion: 22},
+		{method: "GET", path: "/networks", h: s.listNetworks, cost: 1},
+		// "Get API details": listed in the v2.3 and older v2.4 documentation.
+		{method: "GET", path: "/{$}", h: s.apiDetails, cost: 1, maxVersion: 24},
+	}
+}
+
+// routes registers every route under every version prefix, plus the
+// endpoints outside the compatible API.
+func (s *Server) routes(mux *http.ServeMux) {
+	for _, v := range versions {
+		for _, rt := range s.apiRoutes() {
+			if (rt.minVersion != 0 && v.v < rt.minVersion) || (rt.maxVersion != 0 && v.v > rt.maxVersion) {
+				continue
+			}
+			mux.Handle(rt.method+" "+v.prefix+rt.path, s.api(v.v, rt.cost, rt.h))
+		}
+	}
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("/", s.unknownRoute)
+}
