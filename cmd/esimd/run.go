@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/store"
+)
+
+const usage = `esimd: an eSIM distribution platform compatible with the eSIM Go API.
+
+Usage:
+  esimd serve      [--addr localhost:8080] [--db esimd.db] [--rate-limit 10]   run the server
+  esimd migrate    [--db esimd.db]                                            bring the schema up to date
+  esimd org        create|list|show|update|credit …                           manage organisations
+  esimd apikey     create|list|revoke …                                       manage API keys
+  esimd catalogue  import|demo|show …                                         manage the catalogue
+
+Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
+Run "esimd COMMAND -h" for a command's flags.
+`
+
+// errUsage marks a mistake in the command line (exit status 2).
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+// env is the process environment, passed in so that tests control it.
+type env struct {
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: name a command", errUsage)
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "serve":
+		return e.serve(ctx, rest)
+	case "migrate":
+		return e.migrate(ctx, rest)
+	case "org":
+		return e.org(ctx, rest)
+	case "apikey":
+		return e.apikey(ctx, rest)
+	case "catalogue":
+		return e.catalogueCmd(ctx, rest)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	default:
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	}
+}
+
+// common holds the flags every command shares.
+type common struct {
+	db       string
+	json     bool
+	logLevel string
+}
+
+func (e env) flags(name string, c *common) *flag.FlagSet {
+	fs := flag.NewFlagSet("esimd "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&c.db, "db", e.envOr("ESIMD_DB", "esimd.db"), "database: a SQLite file path (env ESIMD_DB)")
+	fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
+	fs.StringVar(&c.logLevel, "log-level", e.envOr("ESIMD_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ESIMD_LOG_LEVEL)")
+	return fs
+}
+
+func (e env) envOr(key, def string) string {
+	if v := e.getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses flags that may come before, between or after positional
+// arguments ("org update 2 --name X" as well as "org update --name X 2");
+// the positional arguments are then fs.Args().
+func (e env) parse(fs *flag.FlagSet, args []string) error {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return err
+			}
+			return fmt.Errorf("%w: %v", errUsage, err)
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Parse once more with only the positional arguments so fs.Args() holds them.
+	return fs.Parse(append([]string{"--"}, positional...))
+}
+
+func (e env) logger(c common, format string) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("%w: --log-level %q: use debug, info, warn or error", errUsage, c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(e.stderr, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
+}
+
+// app is the open database with the services over it.
+type app struct {
+	db        *store.DB
+	orgs      *orgs.Service
+	catalogue *catalogue.Service
+}
+
+// open opens and migrates the database and builds the services.
+func open(ctx context.Context, dsn string, log *slog.Logger) (*app, error) {
+	db, err := store.Open(ctx, dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &app{db: db, orgs: orgs.NewService(db, time.Now), catalogue: catalogue.NewService(db, time.Now)}
+	if err := a.catalogue.Load(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+func (e env) migrate(ctx context.Context, args []string) error {
+	var c common
+	fs := e.flags("migrate", &c)
+	if err := e.parse(fs, args); err != nil {
+		return err
+	}
+	log, err := e.logger(c, "text")
+	if err != nil {
+		return err
+	}
+	db, err := store.Open(ctx, c.db, log)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	applied, err := db.Migrate(ctx)
+	if err != nil {
+		return err
+	}
+	current, latest, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	if c.json {
+		return writeJSONOut(e.stdout, map[string]any{"applied": nonNil(applied), "version": current, "latest": latest})
+	}
+	for _, a := range applied {
+		fmt.Fprintln(e.stdout, "applied", a)
+	}
+	fmt.Fprintf(e.stdout, "schema at version %d of %d\n", current, latest)
+	return nil
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
+
+// parseOrgID reads an organisation ID argument.
+func parseOrgID(s string) (orgs.ID, error) {
+	n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%w: %q is not an organisation ID (a positive number; esimd org list shows them)", errUsage, s)
+	}
+	return orgs.ID(n), nil
+}
+
+// userError makes fault errors read well on a terminal.
+func userError(err error) error {
+	if err == nil {
+		return nil
+	}
+	var fe *fault.Error
+	if errors.As(err, &fe) && fe.Kind != fault.Internal {
+		return errors.New(fe.Message)
+	}
+	return err
+}
