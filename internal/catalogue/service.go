@@ -118,6 +118,10 @@ func (s *Service) Current(ctx context.Context) *Snapshot {
 }
 
 func newSnapshot(d Data, version string) (*Snapshot, error) {
+	// Bundles are kept in name order, so that an index order is a name
+	// order and the default listing needs no string comparisons.
+	d.Bundles = slices.Clone(d.Bundles)
+	slices.SortStableFunc(d.Bundles, func(a, b Bundle) int { return strings.Compare(a.Name, b.Name) })
 	s := &Snapshot{Data: d, Version: version,
 		byName: make(map[string]int, len(d.Bundles)), countries: make(map[string]Country, len(d.Countries)),
 		byCountry: map[string][]int{}, networks: map[string][]Network{}, countryISO: map[string]string{}}
@@ -358,6 +362,13 @@ func (s *Snapshot) List(q Query) (Page, error) {
 }
 
 func (s *Snapshot) sort(idx []int, orderBy string, desc bool) {
+	if orderBy == "" || orderBy == "name" {
+		slices.Sort(idx) // Bundles are in name order
+		if desc {
+			slices.Reverse(idx)
+		}
+		return
+	}
 	key := func(a, b int) int {
 		x, y := &s.Bundles[a], &s.Bundles[b]
 		var c int

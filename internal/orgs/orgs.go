@@ -113,6 +113,9 @@ type Store interface {
 	Organisations(ctx context.Context) ([]Organisation, error)
 	InsertAPIKey(ctx context.Context, k *APIKey, hash string) error
 	APIKeyByHash(ctx context.Context, hash string) (APIKey, string, error)
+	// OrganisationByKeyHash is APIKeyByHash and Organisation in one query:
+	// it runs on every request.
+	OrganisationByKeyHash(ctx context.Context, hash string) (Organisation, APIKey, string, error)
 	RevokeAPIKey(ctx context.Context, org ID, keyID int64, at time.Time) error
 	APIKeys(ctx context.Context, org ID) ([]APIKey, error)
 	// AddLedgerEntry applies e.Amount to the balance if the result stays at
@@ -384,7 +387,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Organisation, e
 		return Organisation{}, deny
 	}
 	want := HashKey(key)
-	k, stored, err := s.store.APIKeyByHash(ctx, want)
+	o, k, stored, err := s.store.OrganisationByKeyHash(ctx, want)
 	if err != nil {
 		if fault.Is(err, fault.NotFound) {
 			return Organisation{}, deny
@@ -396,7 +399,7 @@ func (s *Service) Authenticate(ctx context.Context, key string) (Organisation, e
 	if subtle.ConstantTimeCompare([]byte(stored), []byte(want)) != 1 || k.RevokedAt != nil {
 		return Organisation{}, deny
 	}
-	return s.store.Organisation(ctx, k.OrgID)
+	return o, nil
 }
 
 // NewKey returns a fresh random API key: "esimd_" and 52 base32 characters

@@ -159,8 +159,12 @@ func (db *DB) readTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if err != nil {
 		return db.mapErr(err)
 	}
-	defer tx.Rollback()
-	return fn(context.WithValue(ctx, txKey{}, &txState{tx: tx, db: db}))
+	st := &txState{tx: tx, db: db}
+	defer func() {
+		_ = tx.Rollback()
+		db.prepareMissed(ctx, st)
+	}()
+	return fn(context.WithValue(ctx, txKey{}, st))
 }
 
 func eachRow(db *DB, ctx context.Context, query string, fn func(*sql.Rows) error, args ...any) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
@@ -123,6 +124,42 @@ func (db *DB) APIKeyByHash(ctx context.Context, hash string) (orgs.APIKey, strin
 	}
 	k.CreatedAt, k.RevokedAt = fromNanos(created), fromNullNanos(revoked)
 	return k, stored, nil
+}
+
+// OrganisationByKeyHash finds a key by its hash together with its
+// organisation. Errors: NotFound.
+func (db *DB) OrganisationByKeyHash(ctx context.Context, hash string) (orgs.Organisation, orgs.APIKey, string, error) {
+	var k orgs.APIKey
+	var stored string
+	var created int64
+	var revoked sql.NullInt64
+	var o orgs.Organisation
+	row := db.queryRow(ctx, `SELECT k.id, k.org_id, k.hash, k.hint, k.label, k.created_at, k.revoked_at, `+
+		prefixed("o.", orgColumns)+` FROM api_keys k JOIN organisations o ON o.id = k.org_id WHERE k.hash = $1`, hash)
+	o, err := scanOrg(scanPrefix{row, []any{&k.ID, &k.OrgID, &stored, &k.Hint, &k.Label, &created, &revoked}})
+	if err != nil {
+		return o, k, "", db.mapErr(err)
+	}
+	k.CreatedAt, k.RevokedAt = fromNanos(created), fromNullNanos(revoked)
+	return o, k, stored, nil
+}
+
+// scanPrefix scans leading columns into prefix before the ones a scan
+// function asks for.
+type scanPrefix struct {
+	sc     interface{ Scan(...any) error }
+	prefix []any
+}
+
+func (s scanPrefix) Scan(dest ...any) error { return s.sc.Scan(append(s.prefix, dest...)...) }
+
+// prefixed qualifies each column of a comma-separated list.
+func prefixed(p, columns string) string {
+	parts := strings.Split(columns, ",")
+	for i, c := range parts {
+		parts[i] = p + strings.TrimSpace(c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RevokeAPIKey marks a key revoked. Errors: NotFound (no such key in that
