@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
@@ -137,6 +139,9 @@ type app struct {
 	db        *store.DB
 	orgs      *orgs.Service
 	catalogue *catalogue.Service
+	esims     *esims.Service
+	orders    *orders.Service
+	worker    *esims.Worker
 }
 
 // open opens and migrates the database and builds the services.
@@ -154,6 +159,9 @@ func open(ctx context.Context, dsn string, log *slog.Logger) (*app, error) {
 		db.Close()
 		return nil, err
 	}
+	a.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: a.catalogue, Now: time.Now})
+	a.worker = esims.NewWorker(a.esims, time.Second, log)
+	a.orders = orders.NewService(db, a.esims, a.catalogue, time.Now, a.worker.Kick)
 	return a, nil
 }
 

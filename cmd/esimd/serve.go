@@ -58,8 +58,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 
 	srv := httpapi.New(httpapi.Config{
-		Orgs: a.orgs, Catalogue: a.catalogue, Logger: log, RateLimit: *rateLimit, Health: a.db.Ping,
+		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
+		RateLimit: *rateLimit, Health: a.db.Ping,
 	})
+	a.worker.Start(ctx)
+	defer a.worker.Stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/contract"
+	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
@@ -71,6 +73,10 @@ func fixture() catalogue.Data {
 type env struct {
 	t       testing.TB
 	srv     *httptest.Server
+	db      *store.DB
+	cat     *catalogue.Service
+	esims   *esims.Service
+	orders  *orders.Service
 	orgs    *orgs.Service
 	org     orgs.Organisation
 	key     string
@@ -112,7 +118,11 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, RateLimit: opt.rateLimit, Now: now, Health: db.Ping})
+	e.db, e.cat = db, cat
+	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
+	e.orders = orders.NewService(db, e.esims, cat, now, nil)
+	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, ESIMs: e.esims, Orders: e.orders,
+		RateLimit: opt.rateLimit, Now: now, Health: db.Ping})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	if _, ok := t.(*testing.T); ok {

@@ -14,7 +14,7 @@ type route struct {
 
 // apiRoutes is the whole eSIM Go–compatible surface.
 func (s *Server) apiRoutes() []route {
-	return []route{
+	routes := []route{
 		{method: "GET", path: "/catalogue", h: s.listCatalogue, cost: 1},
 		{method: "GET", path: "/catalogue/bundle/{name}", h: s.getBundle, cost: 1},
 		{method: "GET", path: "/organisation", h: s.getOrganisation, cost: 1},
@@ -25,6 +25,7 @@ func (s *Server) apiRoutes() []route {
 		// "Get API details": listed in the v2.3 and older v2.4 documentation.
 		{method: "GET", path: "/{$}", h: s.apiDetails, cost: 1, maxVersion: 24},
 	}
+	return append(routes, s.esimRoutes()...)
 }
 
 // routes registers every route under every version prefix, plus the

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -25,6 +27,8 @@ import (
 type Config struct {
 	Orgs      *orgs.Service
 	Catalogue *catalogue.Service
+	ESIMs     *esims.Service
+	Orders    *orders.Service
 	Logger    *slog.Logger
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/esimd/esimd/internal/catalogue"
@@ -137,7 +138,7 @@ func (db *DB) CatalogueVersion(ctx context.Context) (string, error) {
 func (db *DB) setting(ctx context.Context, key string) (string, error) {
 	var v string
 	err := db.queryRow(ctx, `SELECT value FROM settings WHERE key = $1`, key).Scan(&v)
-	if err == sql.ErrNoRows {
+	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
 	return v, db.mapErr(err)

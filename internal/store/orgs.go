@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"strings"
 	"time"
 
@@ -205,7 +206,7 @@ func (db *DB) AddLedgerEntry(ctx context.Context, e *orgs.LedgerEntry) error {
 		var after money.Amount
 		err := db.queryRowW(ctx, `UPDATE organisations SET balance = balance + $2
 			WHERE id = $1 AND balance + $2 >= 0 RETURNING balance`, e.OrgID, e.Amount).Scan(&after)
-		if err == sql.ErrNoRows {
+		if errors.Is(err, sql.ErrNoRows) {
 			var balance money.Amount
 			if err := db.queryRow(ctx, `SELECT balance FROM organisations WHERE id = $1`, e.OrgID).Scan(&balance); err != nil {
 				return db.mapErr(err)

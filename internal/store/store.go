@@ -293,15 +293,18 @@ func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, 
 
 // row is a single-row result whose preparation may have failed.
 type row struct {
+	db  *DB
 	r   *sql.Row
 	err error
 }
 
+// Scan scans the row and maps driver errors to fault kinds (no rows is
+// NotFound; errors.Is(err, sql.ErrNoRows) still holds).
 func (r row) Scan(dest ...any) error {
 	if r.err != nil {
 		return r.err
 	}
-	return r.r.Scan(dest...)
+	return r.db.mapErr(r.r.Scan(dest...))
 }
 
 func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
@@ -309,7 +312,7 @@ func (db *DB) queryRow(ctx context.Context, query string, args ...any) row {
 	if err != nil {
 		return row{err: err}
 	}
-	return row{r: ps.QueryRowContext(ctx, args...)}
+	return row{db: db, r: ps.QueryRowContext(ctx, args...)}
 }
 
 // queryRowW is queryRow on the writer, for INSERT … RETURNING outside InTx.
@@ -318,7 +321,7 @@ func (db *DB) queryRowW(ctx context.Context, query string, args ...any) row {
 	if err != nil {
 		return row{err: err}
 	}
-	return row{r: ps.QueryRowContext(ctx, args...)}
+	return row{db: db, r: ps.QueryRowContext(ctx, args...)}
 }
 
 // errUnique marks a unique-constraint violation; mapErr wraps it in a

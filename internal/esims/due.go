@@ -1,0 +1,208 @@
+package esims
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orgs"
+)
+
+// RunDue does the work that is due, in due-time order, each item in its
+// own transaction: for one organisation when org is non-zero (a sandbox
+// clock advance), else for every organisation by its own clock. It returns
+// how many items ran.
+func (s *Service) RunDue(ctx context.Context, org orgs.ID) (int, error) {
+	n := 0
+	for {
+		items, err := s.store.DueItems(ctx, s.now(), org, 100)
+		if err != nil {
+			return n, err
+		}
+		if len(items) == 0 {
+			return n, nil
+		}
+		for _, d := range items {
+			if err := s.runOne(ctx, d); err != nil {
+				return n, err
+			}
+			n++
+		}
+	}
+}
+
+func (s *Service) runOne(ctx context.Context, d DueItem) error {
+	s.dueMu.RLock()
+	h := s.handler[d.Kind]
+	s.dueMu.RUnlock()
+	return s.store.InTx(ctx, func(ctx context.Context) error {
+		// Delete first: a handler may schedule the same kind and subject again.
+		if err := s.store.DeleteDue(ctx, d.ID); err != nil {
+			if fault.Is(err, fault.NotFound) {
+				return nil // another node did it
+			}
+			return err
+		}
+		if h == nil {
+			return nil // a kind this build no longer has: drop it
+		}
+		return h(ctx, d)
+	})
+}
+
+func (s *Service) dueExpire(ctx context.Context, d DueItem) error {
+	a, err := s.store.Assignment(ctx, d.SubjectID)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil || (a.State != BundleActive && a.State != BundleDepleted) {
+		return err
+	}
+	if err := s.endAssignment(ctx, &a, BundleExpired, d.DueAt); err != nil {
+		return err
+	}
+	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleExpired, BundleName: a.BundleName, At: d.DueAt})
+}
+
+func (s *Service) dueLapse(ctx context.Context, d DueItem) error {
+	a, err := s.store.Assignment(ctx, d.SubjectID)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil || a.State != BundleQueued {
+		return err
+	}
+	if err := s.endAssignment(ctx, &a, BundleLapsed, d.DueAt); err != nil {
+		return err
+	}
+	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleLapsed, BundleName: a.BundleName, At: d.DueAt})
+}
+
+// dueInactivity schedules deletion of an eSIM with no live bundle and no
+// activity for 180 days.
+func (s *Service) dueInactivity(ctx context.Context, d DueItem) error {
+	e, err := s.store.ESIMByID(ctx, d.SubjectID)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil || e.State == StateDeactivated {
+		return err
+	}
+	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		if a.State == BundleActive {
+			// Still in use: look again when the 180 days from its start run out.
+			return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueInactivity, SubjectID: e.ID, DueAt: d.DueAt.Add(InactivityDeletion)})
+		}
+	}
+	at := d.DueAt
+	due := at.Add(DeletionGrace)
+	e.DeletionDueAt = &due
+	if err := s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueDeletion, SubjectID: e.ID, DueAt: due}); err != nil {
+		return err
+	}
+	if err := s.store.UpdateESIM(ctx, &e); err != nil {
+		return err
+	}
+	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistDeletionScheduled, At: at}); err != nil {
+		return err
+	}
+	return s.emit(ctx, &e, "esim.deletion_scheduled", map[string]any{"event": "esim.deletion_scheduled", "iccid": e.ICCID, "date": due}, at)
+}
+
+func (s *Service) dueDeletion(ctx context.Context, d DueItem) error {
+	e, err := s.store.ESIMByID(ctx, d.SubjectID)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil || e.State == StateDeactivated || e.DeletionDueAt == nil {
+		return err
+	}
+	o, err := s.orgs.Organisation(ctx, e.OrgID)
+	if err != nil {
+		return err
+	}
+	if err := s.deactivate(ctx, &o, &e, d.DueAt, true); err != nil {
+		return err
+	}
+	return s.store.UpdateESIM(ctx, &e)
+}
+
+// Worker drains due work in the background as real time passes. It has an
+// owner: Start it once, Stop it before closing the database.
+type Worker struct {
+	svc      *Service
+	interval time.Duration
+	log      *slog.Logger
+
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan struct{}
+	kick   chan struct{}
+}
+
+// NewWorker returns a worker that looks for due work every interval and
+// whenever Kick is called.
+func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Worker{svc: svc, interval: interval, log: log, kick: make(chan struct{}, 1)}
+}
+
+// Start runs the worker until Stop or ctx ends.
+func (w *Worker) Start(ctx context.Context) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel != nil {
+		return
+	}
+	ctx, w.cancel = context.WithCancel(ctx)
+	w.done = make(chan struct{})
+	go w.loop(ctx)
+}
+
+// Kick asks the worker to look for due work now (after an asynchronous
+// order was queued).
+func (w *Worker) Kick() {
+	select {
+	case w.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Stop ends the worker and waits for the item in progress to finish.
+func (w *Worker) Stop() {
+	w.mu.Lock()
+	cancel, done := w.cancel, w.done
+	w.cancel = nil
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel()
+		<-done
+	}
+}
+
+func (w *Worker) loop(ctx context.Context) {
+	defer close(w.done)
+	t := time.NewTicker(w.interval)
+	defer t.Stop()
+	for {
+		if n, err := w.svc.RunDue(ctx, 0); err != nil && ctx.Err() == nil {
+			w.log.Error("due work failed; retrying on the next tick", "error", err)
+		} else if n > 0 {
+			w.log.Debug("due work done", "items", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-w.kick:
+		}
+	}
+}

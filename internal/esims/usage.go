@@ -1,0 +1,298 @@
+package esims
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orgs"
+)
+
+// Registration is an eSIM registering on a network: from the sandbox's
+// simulated device or from a live network feed.
+type Registration struct {
+	Country     string // ISO code
+	MCC, MNC    string
+	TADIG       string
+	NetworkName string
+	Brand       string
+}
+
+// UsageRecord is bytes used in a country on a network at a time. Both the
+// simulator and the ingest API build these; both end in ApplyUsage.
+type UsageRecord struct {
+	Org     orgs.ID
+	ICCID   string
+	Bytes   int64
+	Network Registration
+	At      time.Time // the organisation's time of use; zero means now
+}
+
+// UsageResult says what a record did.
+type UsageResult struct {
+	Charged    int64    // bytes charged to bundles
+	Unbilled   int64    // bytes no bundle covered (no bundle, or none valid in that country)
+	Assignment []string // references of the assignments charged
+}
+
+// alert thresholds, in percent, with their bit in Assignment.AlertsSent.
+var thresholds = []struct {
+	pct int64
+	bit uint8
+}{{1, 1}, {50, 2}, {80, 4}, {100, 8}}
+
+// Attach registers an eSIM on a network (FirstAttachment once, CountryChange
+// per the 24-hour rule) in one transaction. Errors: Invalid, Forbidden.
+func (s *Service) Attach(ctx context.Context, org orgs.ID, iccid string, reg Registration, at time.Time) (ESIM, error) {
+	var out ESIM
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		e, err := s.Get(ctx, org, iccid)
+		if err != nil {
+			return err
+		}
+		o, err := s.orgs.Organisation(ctx, org)
+		if err != nil {
+			return err
+		}
+		if at.IsZero() {
+			at = s.OrgNow(&o)
+		}
+		if err := s.register(ctx, &e, reg, at); err != nil {
+			return err
+		}
+		out = e
+		return s.store.UpdateESIM(ctx, &e)
+	})
+	return out, err
+}
+
+// register applies a network registration to e (not saved).
+func (s *Service) register(ctx context.Context, e *ESIM, reg Registration, at time.Time) error {
+	if e.State != StateActive {
+		return fault.Invalidf("eSIM %s is %s and cannot register on a network", e.ICCID, e.State)
+	}
+	if e.ProfileStatus != ProfileInstalled {
+		return fault.Invalidf("eSIM %s is not installed on a device (profile %s); install it first", e.ICCID, e.ProfileStatus)
+	}
+	if e.FirstAttachedAt == nil {
+		t := at
+		e.FirstAttachedAt = &t
+		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistFirstAttachment, At: at}); err != nil {
+			return err
+		}
+		if err := s.emit(ctx, e, "FirstAttachment", map[string]any{"alertType": "FirstAttachment", "iccid": e.ICCID}, at); err != nil {
+			return err
+		}
+	}
+	if reg.Country != "" {
+		last, seen := e.CountriesSeen[reg.Country]
+		if !seen || at.Sub(last) >= CountryChangeWindow {
+			if e.CountriesSeen == nil {
+				e.CountriesSeen = map[string]time.Time{}
+			}
+			e.CountriesSeen[reg.Country] = at
+			name := reg.Country
+			if s.cat != nil {
+				if c, ok := s.cat.Current(ctx).Country(reg.Country); ok {
+					name = c.Name
+				}
+			}
+			if err := s.emit(ctx, e, "CountryChange", map[string]any{"alertType": "CountryChange", "iccid": e.ICCID,
+				"country": map[string]any{"code": reg.Country, "name": name}}, at); err != nil {
+				return err
+			}
+		}
+	}
+	t := at
+	e.Location = Location{Country: reg.Country, MCC: reg.MCC, MNC: reg.MNC, TADIG: reg.TADIG, NetworkName: reg.NetworkName, Brand: reg.Brand, LastSeen: &t}
+	return nil
+}
+
+// ApplyUsage is the one function every usage record runs through: it
+// registers the eSIM where the record says, starts the next queued bundle
+// valid there when none is active, charges the bytes (moving on to the next
+// bundle when one depletes), and emits FirstUse and Utilisation alerts, all
+// in one transaction. Errors: Invalid (bad record, eSIM not usable),
+// Forbidden (unknown ICCID).
+func (s *Service) ApplyUsage(ctx context.Context, rec UsageRecord) (UsageResult, error) {
+	var res UsageResult
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		res, err = s.applyUsage(ctx, rec)
+		return err
+	})
+	return res, err
+}
+
+// ApplyUsageBatch applies records in one transaction each, so that one bad
+// record is rejected alone; errs[i] is nil where record i was applied.
+func (s *Service) ApplyUsageBatch(ctx context.Context, recs []UsageRecord) (results []UsageResult, errs []error) {
+	results, errs = make([]UsageResult, len(recs)), make([]error, len(recs))
+	for i, r := range recs {
+		results[i], errs[i] = s.ApplyUsage(ctx, r)
+	}
+	return results, errs
+}
+
+func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult, error) {
+	var res UsageResult
+	if rec.Bytes < 0 {
+		return res, fault.Invalidf("bytes must not be negative, got %d", rec.Bytes)
+	}
+	e, err := s.Get(ctx, rec.Org, rec.ICCID)
+	if err != nil {
+		return res, err
+	}
+	o, err := s.orgs.Organisation(ctx, rec.Org)
+	if err != nil {
+		return res, err
+	}
+	at := rec.At
+	if at.IsZero() {
+		at = s.OrgNow(&o)
+	}
+	if rec.Network.Country != "" || e.Location.Country == "" {
+		if err := s.register(ctx, &e, rec.Network, at); err != nil {
+			return res, err
+		}
+	} else if e.State != StateActive {
+		return res, fault.Invalidf("eSIM %s is %s and cannot use data", e.ICCID, e.State)
+	}
+	country := rec.Network.Country
+	if country == "" {
+		country = e.Location.Country
+	}
+	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
+	if err != nil {
+		return res, err
+	}
+	var snap *catalogue.Snapshot
+	if s.cat != nil {
+		snap = s.cat.Current(ctx)
+	}
+	remaining := rec.Bytes
+	for remaining > 0 {
+		a := pickBundle(as, snap, country)
+		if a == nil {
+			break
+		}
+		if a.State != BundleActive {
+			if err := s.start(ctx, &e, a, at); err != nil {
+				return res, err
+			}
+		}
+		charge := remaining
+		if !a.Unlimited {
+			charge = min(remaining, a.RemainingBytes)
+			a.RemainingBytes -= charge
+		}
+		remaining -= charge
+		res.Charged += charge
+		res.Assignment = append(res.Assignment, a.Reference)
+		if charge > 0 {
+			a.Used = true
+		}
+		if err := s.alerts(ctx, &e, a, at); err != nil {
+			return res, err
+		}
+		if !a.Unlimited && a.RemainingBytes == 0 {
+			if err := s.endAssignment(ctx, a, BundleDepleted, at); err != nil {
+				return res, err
+			}
+			if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistBundleDepleted, BundleName: a.BundleName, At: at}); err != nil {
+				return res, err
+			}
+		} else if err := s.store.UpdateAssignment(ctx, a); err != nil {
+			return res, err
+		}
+	}
+	res.Unbilled = remaining
+	if rec.Bytes > 0 {
+		e.LastActivityAt = at
+		if err := s.scheduleInactivity(ctx, &e); err != nil {
+			return res, err
+		}
+	}
+	return res, s.store.UpdateESIM(ctx, &e)
+}
+
+// pickBundle returns the active assignment, else the oldest queued one
+// whose bundle covers the country (unknown coverage counts as covering).
+func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string) *Assignment {
+	for i := range as {
+		if as[i].State == BundleActive {
+			return &as[i]
+		}
+	}
+	for i := range as {
+		a := &as[i]
+		if a.State != BundleQueued {
+			continue
+		}
+		if country == "" || snap == nil {
+			return a
+		}
+		b, ok := snap.Bundle(a.BundleName)
+		if !ok || slices.Contains(b.Countries, country) || slices.Contains(b.Roaming, country) {
+			return a
+		}
+	}
+	return nil
+}
+
+// start makes a queued assignment active from at, for its duration.
+func (s *Service) start(ctx context.Context, e *ESIM, a *Assignment, at time.Time) error {
+	end := at.Add(time.Duration(a.DurationDays) * 24 * time.Hour)
+	a.State, a.StartedAt, a.EndsAt = BundleActive, &at, &end
+	if err := s.store.CancelDue(ctx, DueBundleLapse, a.ID); err != nil {
+		return err
+	}
+	if err := s.store.ScheduleDue(ctx, DueItem{OrgID: a.OrgID, Kind: DueBundleExpiry, SubjectID: a.ID, DueAt: end}); err != nil {
+		return err
+	}
+	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistFirstUse, BundleName: a.BundleName, At: at}); err != nil {
+		return err
+	}
+	return s.emit(ctx, e, "FirstUse", map[string]any{"alertType": "FirstUse", "iccid": e.ICCID, "bundle": bundleBody(a)}, at)
+}
+
+// alerts emits the Utilisation alerts a charge crossed, once each.
+func (s *Service) alerts(ctx context.Context, e *ESIM, a *Assignment, at time.Time) error {
+	if a.Unlimited || a.InitialBytes == 0 {
+		return nil
+	}
+	used := a.InitialBytes - a.RemainingBytes
+	for _, t := range thresholds {
+		// used/initial ≥ pct/100, in integers.
+		if a.AlertsSent&t.bit != 0 || used*100 < t.pct*a.InitialBytes {
+			continue
+		}
+		a.AlertsSent |= t.bit
+		alert := fmt.Sprintf("%d%% Used", t.pct)
+		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistUtilisationAlert, BundleName: a.BundleName, AlertType: alert, At: at}); err != nil {
+			return err
+		}
+		e.LastAction, e.LastActionAt = HistUtilisationAlert, at
+		if err := s.emit(ctx, e, "Utilisation", map[string]any{"alertType": "Utilisation", "iccid": e.ICCID,
+			"percentage": t.pct, "bundle": bundleBody(a)}, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// bundleBody is the V3 callback's bundle object (the V2 form is a subset).
+func bundleBody(a *Assignment) map[string]any {
+	b := map[string]any{"id": fmt.Sprint(a.ID), "reference": a.Reference, "name": a.BundleName, "description": a.Description,
+		"initialQuantity": a.InitialBytes, "remainingQuantity": a.RemainingBytes, "unlimited": a.Unlimited}
+	if a.StartedAt != nil {
+		b["startTime"] = *a.StartedAt
+	}
+	if a.EndsAt != nil {
+		b["endTime"] = *a.EndsAt
+	}
+	return b
+}

@@ -1,0 +1,6 @@
+package httpapi
+
+// esimRoutes lists the eSIM endpoints.
+func (s *Server) esimRoutes() []route {
+	return nil
+}
