@@ -13,8 +13,8 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
 )

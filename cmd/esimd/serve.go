@@ -12,6 +12,7 @@ import (
 	"github.com/esimd/esimd/internal/catalogue/demodata"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/httpapi"
+	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -59,7 +60,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 
 	srv := httpapi.New(httpapi.Config{
 		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
-		RateLimit: *rateLimit, Health: a.db.Ping,
+		Idempotency: idempotency.NewService(a.db, time.Now),
+		RateLimit:   *rateLimit, Health: a.db.Ping,
 	})
 	a.worker.Start(ctx)
 	defer a.worker.Stop()

@@ -20,9 +20,10 @@ import (
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/contract"
 	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/httpapi"
+	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
 )
@@ -121,7 +122,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	e.db, e.cat = db, cat
 	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
 	e.orders = orders.NewService(db, e.esims, cat, now, nil)
-	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, ESIMs: e.esims, Orders: e.orders,
+	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, ESIMs: e.esims, Orders: e.orders, Idempotency: idempotency.NewService(db, now),
 		RateLimit: opt.rateLimit, Now: now, Health: db.Ping})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -22,6 +22,17 @@ func (s *Server) apiRoutes() []route {
 		// Seen only in v2.1-era client code; kept for those clients.
 		{method: "GET", path: "/organisation/groups/{group}/countries", h: s.listGroupCountries, cost: 1, maxVersion: 22},
 		{method: "GET", path: "/networks", h: s.listNetworks, cost: 1},
+		{method: "POST", path: "/organisation/balance", h: s.topUp, cost: 1},
+		{method: "POST", path: "/orders", h: s.placeOrder, cost: 1},
+		{method: "GET", path: "/orders", h: s.listOrders, cost: 1},
+		{method: "GET", path: "/orders/{orderReference}", h: s.getOrder, cost: 1},
+		{method: "GET", path: "/inventory", h: s.listInventory, cost: 1},
+		{method: "POST", path: "/inventory/refund", h: s.refundInventory, cost: 1},
+		{method: "POST", path: "/esims/apply", h: s.applyBundles, cost: 1},
+		{method: "POST", path: "/esims/{iccid}/bundles", h: s.applyToESIM, cost: 1}, // deprecated
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}", h: s.revokeByName, cost: 1},
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/assignments/{assignmentId}", h: s.revokeAssignment, cost: 1},
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/applications/{assignmentId}", h: s.revokeAssignment, cost: 1}, // deprecated
 		// "Get API details": listed in the v2.3 and older v2.4 documentation.
 		{method: "GET", path: "/{$}", h: s.apiDetails, cost: 1, maxVersion: 24},
 	}
@@ -39,6 +50,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 			mux.Handle(rt.method+" "+v.prefix+rt.path, s.api(v.v, rt.cost, rt.h))
 		}
 	}
+	// esimd's extensions, outside the compatible surface.
+	mux.Handle("GET /esimd/v1/ledger", s.api(25, 1, s.ledger))
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("/", s.unknownRoute)
 }

@@ -18,8 +18,9 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/idempotency"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 )
 
@@ -29,7 +30,9 @@ type Config struct {
 	Catalogue *catalogue.Service
 	ESIMs     *esims.Service
 	Orders    *orders.Service
-	Logger    *slog.Logger
+	// Idempotency enables the Idempotency-Key header on POSTs; nil turns it off.
+	Idempotency *idempotency.Service
+	Logger      *slog.Logger
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.
 	RateLimit int
@@ -103,7 +106,7 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := h(w, &request{Request: r, version: v, org: org}); err != nil {
+		if err := s.idempotent(w, &request{Request: r, version: v, org: org}, h); err != nil {
 			s.writeError(w, r, err)
 		}
 	})

@@ -610,4 +610,3 @@ func (u applyUnit) encode() string {
 	b, _ := json.Marshal(u)
 	return string(b)
 }
-
