@@ -1,12 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/esimd/esimd/internal/catalogue/demodata"
+	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/orgs"
 )
 
 // demoEnv serves the full demo catalogue (thousands of bundles).
@@ -73,4 +77,48 @@ func BenchmarkCatalogue(b *testing.B) {
 	b.Run("page-of-50", func(b *testing.B) { run(b, client, e.srv.URL+"/v2.5/catalogue?perPage=50&page=3", e.key) })
 	b.Run("country-filter", func(b *testing.B) { run(b, client, e.srv.URL+"/v2.5/catalogue?countries=GB,FR&perPage=100", e.key) })
 	b.Run("full-catalogue", func(b *testing.B) { run(b, client, e.srv.URL+"/v2.5/catalogue", e.key) })
+}
+
+// BenchmarkPlaceOrder measures POST /orders (transaction, one bundle onto a
+// new eSIM) over loopback HTTP, next to GET /catalogue/bundle/{name} on the
+// same server in the same run:
+//
+//	go test ./internal/httpapi -run '^$' -bench PlaceOrder -benchtime 3s
+func BenchmarkPlaceOrder(b *testing.B) {
+	e := demoEnv(b)
+	if _, err := e.orgs.Credit(context.Background(), e.org.ID, orgs.LedgerTopup, money.FromUnits(1_000_000_000), "", "benchmark"); err != nil {
+		b.Fatal(err)
+	}
+	client := e.srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	do := func(b *testing.B, method, url, body string) {
+		b.Helper()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest(method, url, strings.NewReader(body))
+				req.Header.Set("X-API-Key", e.key)
+				res, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	}
+	b.Run("baseline-bundle-detail", func(b *testing.B) {
+		do(b, "GET", e.srv.URL+"/v2.5/catalogue/bundle/esim_1GB_7D_GB_V2", "")
+	})
+	b.Run("order-assign-new-esim", func(b *testing.B) {
+		do(b, "POST", e.srv.URL+"/v2.5/orders", `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":1}]}`)
+	})
+	b.Run("order-into-inventory", func(b *testing.B) {
+		do(b, "POST", e.srv.URL+"/v2.5/orders", `{"type":"transaction","assign":false,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":1}]}`)
+	})
 }

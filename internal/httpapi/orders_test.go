@@ -119,7 +119,7 @@ func TestOrderTransactionAssigns(t *testing.T) {
 	}
 	// The order reads back the same, and the eSIMs exist.
 	var again orderBody
-	e.get("/v2.5/orders/" + b.OrderReference).json(t, &again)
+	e.get("/v2.5/orders/"+b.OrderReference).json(t, &again)
 	if diff := cmp.Diff(b.Order, again.Order); diff != "" {
 		t.Errorf("GET /orders/{ref} lines differ (-post +get):\n%s", diff)
 	}
