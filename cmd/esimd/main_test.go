@@ -266,3 +266,25 @@ func dirExists(p string) bool {
 	st, err := os.Stat(p)
 	return err == nil && st.IsDir()
 }
+
+func TestPoolImport(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "esimd.db")
+	csv := "iccid,matching_id,smdp_address,pin,puk,profile\n" +
+		"8944000000000000001,AAAA-BBBB-CCCC-DDDD,RSP.Example.net,1234,12345678,Profile 1\n" +
+		"8944000000000000019,AAAA-BBBB-CCCC-DDDE,rsp.example.net,1234,12345678,Profile 1\n"
+	path := filepath.Join(t.TempDir(), "pool.csv")
+	os.WriteFile(path, []byte(csv), 0o600)
+	out, err := runCmd(t, "pool", "import", "--db", db, "--csv", path, "--json")
+	if err != nil || !strings.Contains(out, `"added": 2`) {
+		t.Fatalf("pool import: %v\n%s", err, out)
+	}
+	out, err = runCmd(t, "pool", "import", "--db", db, "--csv", path)
+	if err != nil || !strings.Contains(out, "added 0 of 2") {
+		t.Fatalf("second import: %v\n%s", err, out)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	os.WriteFile(bad, []byte("iccid,matching_id,smdp_address,pin,puk,profile\n8944000000000000004,X,rsp.example.net,1,2,Profile 1\n"), 0o600)
+	if _, err := runCmd(t, "pool", "import", "--db", db, "--csv", bad); err == nil || !strings.Contains(err.Error(), "Luhn") {
+		t.Errorf("a bad ICCID was imported: %v", err)
+	}
+}

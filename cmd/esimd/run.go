@@ -27,6 +27,7 @@ Usage:
   esimd org        create|list|show|update|credit …                           manage organisations
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
+  esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
 
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
 Run "esimd COMMAND -h" for a command's flags.
@@ -67,6 +68,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.apikey(ctx, rest)
 	case "catalogue":
 		return e.catalogueCmd(ctx, rest)
+	case "pool":
+		return e.pool(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
