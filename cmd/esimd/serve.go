@@ -15,6 +15,7 @@ import (
 	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/sandbox"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -61,6 +62,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	srv := httpapi.New(httpapi.Config{
 		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
 		Idempotency: idempotency.NewService(a.db, time.Now),
+		Sandbox:     sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, nil),
 		RateLimit:   *rateLimit, Health: a.db.Ping,
 	})
 	a.worker.Start(ctx)

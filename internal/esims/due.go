@@ -94,11 +94,19 @@ func (s *Service) dueInactivity(ctx context.Context, d DueItem) error {
 	if err != nil {
 		return err
 	}
+	// An eSIM holding a bundle that can still be used is not inactive: look
+	// again when the last such bundle ends (expires or lapses).
+	next := d.DueAt
 	for _, a := range as {
-		if a.State == BundleActive {
-			// Still in use: look again when the 180 days from its start run out.
-			return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueInactivity, SubjectID: e.ID, DueAt: d.DueAt.Add(InactivityDeletion)})
+		switch {
+		case a.State == BundleActive && a.EndsAt != nil && a.EndsAt.After(next):
+			next = *a.EndsAt
+		case (a.State == BundleQueued || a.State == BundleProcessing) && a.LapsesAt.After(next):
+			next = a.LapsesAt
 		}
+	}
+	if next.After(d.DueAt) {
+		return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueInactivity, SubjectID: e.ID, DueAt: next})
 	}
 	at := d.DueAt
 	due := at.Add(DeletionGrace)

@@ -121,6 +121,19 @@ func (f fields) integer(keys ...string) (int, bool, error) {
 	return n, true, nil
 }
 
+// int64 reads a whole number that may exceed int32, also as a numeric string.
+func (f fields) int64(keys ...string) (int64, bool, error) {
+	v, k, ok := f.raw(keys...)
+	if !ok {
+		return 0, false, nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(string(v), `"`), 10, 64)
+	if err != nil {
+		return 0, true, fault.Invalidf("%s must be a whole number, got %s", k, truncateText(string(v), 40))
+	}
+	return n, true, nil
+}
+
 // strings reads a list of strings.
 func (f fields) strings(keys ...string) ([]string, error) {
 	v, k, ok := f.raw(keys...)

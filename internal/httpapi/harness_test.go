@@ -25,6 +25,7 @@ import (
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/sandbox"
 	"github.com/esimd/esimd/internal/store"
 )
 
@@ -78,6 +79,7 @@ type env struct {
 	cat     *catalogue.Service
 	esims   *esims.Service
 	orders  *orders.Service
+	sandbox *sandbox.Service
 	orgs    *orgs.Service
 	org     orgs.Organisation
 	key     string
@@ -122,7 +124,9 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	e.db, e.cat = db, cat
 	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
 	e.orders = orders.NewService(db, e.esims, cat, now, nil)
+	e.sandbox = sandbox.NewService(db, e.esims, cat, now, nil)
 	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, ESIMs: e.esims, Orders: e.orders, Idempotency: idempotency.NewService(db, now),
+		Sandbox:   e.sandbox,
 		RateLimit: opt.rateLimit, Now: now, Health: db.Ping})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)

@@ -51,7 +51,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 		}
 	}
 	// esimd's extensions, outside the compatible surface.
-	mux.Handle("GET /esimd/v1/ledger", s.api(25, 1, s.ledger))
+	mux.Handle("GET /esimd/v1/ledger", s.api(extension, 1, s.ledger))
+	s.sandboxRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
 	mux.HandleFunc("/", s.unknownRoute)
 }

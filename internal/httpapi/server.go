@@ -22,6 +22,7 @@ import (
 	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/sandbox"
 )
 
 // Config is what the API needs from the process.
@@ -32,7 +33,9 @@ type Config struct {
 	Orders    *orders.Service
 	// Idempotency enables the Idempotency-Key header on POSTs; nil turns it off.
 	Idempotency *idempotency.Service
-	Logger      *slog.Logger
+	// Sandbox enables /sandbox/v1 and injected faults; nil turns them off.
+	Sandbox *sandbox.Service
+	Logger  *slog.Logger
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.
 	RateLimit int
@@ -68,6 +71,10 @@ func New(cfg Config) *Server {
 
 // apiVersion is a version prefix as a number: 20 for /v2, 25 for /v2.5.
 type apiVersion int
+
+// extension marks esimd's own routes (sandbox controls, ledger), which sit
+// outside the versioned surface.
+const extension apiVersion = 0
 
 var versions = []struct {
 	prefix string
@@ -106,7 +113,14 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
-		if err := s.idempotent(w, &request{Request: r, version: v, org: org}, h); err != nil {
+		req := &request{Request: r, version: v, org: org}
+		if done, err := s.injectSandbox(w, req); done {
+			if err != nil {
+				s.writeError(w, r, err)
+			}
+			return
+		}
+		if err := s.idempotent(w, req, h); err != nil {
 			s.writeError(w, r, err)
 		}
 	})

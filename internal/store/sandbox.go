@@ -1,0 +1,46 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/esimd/esimd/internal/orgs"
+)
+
+// ResetOrganisation deletes everything an organisation did and leaves one
+// ledger credit of its starting balance (the sum of its credit entries),
+// with the clock back on the wall clock, in one transaction.
+func (db *DB) ResetOrganisation(ctx context.Context, org orgs.ID, at time.Time) error {
+	return db.InTx(ctx, func(ctx context.Context) error {
+		var start sql.NullInt64
+		if err := db.queryRow(ctx, `SELECT sum(amount) FROM ledger_entries WHERE org_id = $1 AND kind = 'credit'`, org).Scan(&start); err != nil {
+			return err
+		}
+		for _, q := range []string{
+			`DELETE FROM assignments WHERE org_id = $1`,
+			`DELETE FROM esims WHERE org_id = $1`,
+			`DELETE FROM inventory_batches WHERE org_id = $1`,
+			`DELETE FROM order_lines WHERE order_id IN (SELECT id FROM orders WHERE org_id = $1)`,
+			`DELETE FROM orders WHERE org_id = $1`,
+			`DELETE FROM events WHERE org_id = $1`,
+			`DELETE FROM due_work WHERE org_id = $1`,
+			`DELETE FROM idempotency_keys WHERE org_id = $1`,
+			`DELETE FROM ledger_entries WHERE org_id = $1`,
+			`UPDATE organisations SET balance = 0, clock_offset_ns = 0 WHERE id = $1`,
+		} {
+			if _, err := db.exec(ctx, q, org); err != nil {
+				return err
+			}
+		}
+		if start.Int64 <= 0 {
+			return nil
+		}
+		if _, err := db.exec(ctx, `UPDATE organisations SET balance = $2 WHERE id = $1`, org, start.Int64); err != nil {
+			return err
+		}
+		_, err := db.exec(ctx, `INSERT INTO ledger_entries (org_id, kind, amount, balance_after, reference, description, created_at)
+			VALUES ($1, 'credit', $2, $2, '', 'Starting balance (sandbox reset)', $3)`, org, start.Int64, nanos(at))
+		return err
+	})
+}
