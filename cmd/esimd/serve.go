@@ -59,14 +59,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 
+	sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, nil)
+	autopilot := sandbox.NewAutopilotWorker(sb, 10*time.Second, log)
 	srv := httpapi.New(httpapi.Config{
 		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
 		Idempotency: idempotency.NewService(a.db, time.Now),
-		Sandbox:     sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, nil),
+		Sandbox:     sb,
 		RateLimit:   *rateLimit, Health: a.db.Ping,
 	})
 	a.worker.Start(ctx)
 	defer a.worker.Stop()
+	autopilot.Start(ctx)
+	defer autopilot.Stop()
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)

@@ -33,6 +33,8 @@ func (s *Server) sandboxRoutes(mux *http.ServeMux) {
 		{"POST /sandbox/v1/faults", s.sandboxAddFault},
 		{"DELETE /sandbox/v1/faults", s.sandboxClearFaults},
 		{"POST /sandbox/v1/reset", s.sandboxReset},
+		{"GET /sandbox/v1/autopilot", s.sandboxAutopilot},
+		{"PUT /sandbox/v1/autopilot", s.sandboxSetAutopilot},
 	} {
 		mux.Handle(rt.pattern, s.api(extension, 1, rt.h))
 	}
@@ -503,4 +505,43 @@ func forced(w http.ResponseWriter, status int, msg string) error {
 		return nil
 	}
 	return fault.E(kind, "%s", msg)
+}
+
+// GET /sandbox/v1/autopilot
+func (s *Server) sandboxAutopilot(w http.ResponseWriter, r *request) error {
+	sb, err := s.sandboxService()
+	if err != nil {
+		return err
+	}
+	if _, err := sb.Clock(r.Context(), r.org.ID); err != nil {
+		return err // live organisations have no autopilot
+	}
+	writeJSON(w, http.StatusOK, sb.AutopilotOf(r.org.ID))
+	return nil
+}
+
+// PUT /sandbox/v1/autopilot {"enabled":true,"bytesPerHour":50000000}
+func (s *Server) sandboxSetAutopilot(w http.ResponseWriter, r *request) error {
+	sb, err := s.sandboxService()
+	if err != nil {
+		return err
+	}
+	f, err := readObject(w, r)
+	if err != nil {
+		return err
+	}
+	enabled, err := f.boolean("enabled")
+	if err != nil {
+		return err
+	}
+	rate, _, err := f.int64("bytesPerHour")
+	if err != nil {
+		return err
+	}
+	a, err := sb.SetAutopilot(r.Context(), r.org.ID, sandbox.Autopilot{Enabled: enabled, BytesPerHour: rate})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a)
+	return nil
 }

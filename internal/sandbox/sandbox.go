@@ -47,10 +47,11 @@ type Service struct {
 	now      func() time.Time
 	delivery Delivery
 
-	mu     sync.Mutex
-	faults map[orgs.ID][]Fault
-	nextID int64
-	rnd    *rand.Rand
+	mu        sync.Mutex
+	faults    map[orgs.ID][]Fault
+	nextID    int64
+	rnd       *rand.Rand
+	autopilot map[orgs.ID]*autopilotState
 }
 
 // NewService returns the sandbox controls.
@@ -285,6 +286,7 @@ func (s *Service) Reset(ctx context.Context, org orgs.ID) error {
 	}
 	s.mu.Lock()
 	delete(s.faults, org)
+	delete(s.autopilot, org)
 	s.mu.Unlock()
 	return s.store.ResetOrganisation(ctx, org, s.now().UTC())
 }
