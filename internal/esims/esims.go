@@ -239,4 +239,9 @@ type Store interface {
 	DeleteDue(ctx context.Context, id int64) error
 	AddSMS(ctx context.Context, esimID int64, s *SMS) error
 	SMSOf(ctx context.Context, esimID int64) ([]SMS, error)
+	// Savepoint runs fn so that its failure undoes only its own writes.
+	Savepoint(ctx context.Context, fn func(ctx context.Context) error) error
+	// RecordUsage marks a network usage record as applied; Conflict when it
+	// was applied before.
+	RecordUsage(ctx context.Context, org orgs.ID, recordID, iccid string, bytes int64, usedAt, appliedAt time.Time) error
 }

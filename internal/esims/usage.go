@@ -29,6 +29,9 @@ type UsageRecord struct {
 	Bytes   int64
 	Network Registration
 	At      time.Time // the organisation's time of use; zero means now
+	// FromNetwork marks records of a live network feed: usage there proves
+	// the profile is installed even if no SM-DP+ said so.
+	FromNetwork bool
 }
 
 // UsageResult says what a record did.
@@ -154,6 +157,11 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 	if at.IsZero() {
 		at = s.OrgNow(&o)
 	}
+	if rec.FromNetwork && (e.ProfileStatus == ProfileReleased || e.ProfileStatus == ProfileDownloaded) {
+		if err := s.markInstalled(ctx, &e, at); err != nil {
+			return res, err
+		}
+	}
 	if rec.Network.Country != "" || e.Location.Country == "" {
 		if err := s.register(ctx, &e, rec.Network, at); err != nil {
 			return res, err
@@ -217,6 +225,19 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 		}
 	}
 	return res, s.store.UpdateESIM(ctx, &e)
+}
+
+// markInstalled records that the network saw the profile in use.
+func (s *Service) markInstalled(ctx context.Context, e *ESIM, at time.Time) error {
+	e.ProfileStatus = ProfileInstalled
+	if e.FirstInstalledAt == nil {
+		t := at
+		e.FirstInstalledAt = &t
+	}
+	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistProfileStatus, AlertType: ProfileInstalled, At: at}); err != nil {
+		return err
+	}
+	return s.emit(ctx, e, "ProfileStatusChange", map[string]any{"iccid": e.ICCID, "profileStatus": ProfileInstalled, "date": at}, at)
 }
 
 // pickBundle returns the active assignment, else the oldest queued one

@@ -34,6 +34,7 @@ import (
 	"github.com/pressly/goose/v3"
 
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orgs"
 )
 
 //go:embed migrations
@@ -368,3 +369,34 @@ func fromNullNanos(n sql.NullInt64) *time.Time {
 
 // itoa is strconv.FormatInt for IDs in messages.
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Savepoint runs fn inside a savepoint of the transaction in ctx: if fn
+// fails, only its own writes are undone and the transaction goes on. It
+// lets a batch commit once (one fsync) while each record succeeds or fails
+// alone.
+func (db *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error) error {
+	st, ok := ctx.Value(txKey{}).(*txState)
+	if !ok || st.db != db || !st.write {
+		return db.InTx(ctx, fn)
+	}
+	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT record"); err != nil {
+		return db.mapErr(err)
+	}
+	if err := fn(ctx); err != nil {
+		if _, rbErr := st.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT record"); rbErr != nil {
+			return errors.Join(err, db.mapErr(rbErr))
+		}
+		_, _ = st.tx.ExecContext(ctx, "RELEASE SAVEPOINT record")
+		return err
+	}
+	_, err := st.tx.ExecContext(ctx, "RELEASE SAVEPOINT record")
+	return db.mapErr(err)
+}
+
+// RecordUsage marks a usage record as applied. Errors: Conflict when the
+// organisation already sent a record with that ID.
+func (db *DB) RecordUsage(ctx context.Context, org orgs.ID, recordID, iccid string, bytes int64, usedAt, appliedAt time.Time) error {
+	_, err := db.exec(ctx, `INSERT INTO usage_records (org_id, record_id, iccid, bytes, used_at, applied_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+		org, recordID, iccid, bytes, nanos(usedAt), nanos(appliedAt))
+	return err
+}
