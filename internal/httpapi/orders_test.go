@@ -585,3 +585,44 @@ func TestConcurrentOrdersNeverOverspend(t *testing.T) {
 		t.Errorf("%d orders recorded, want %d", l.Rows, succeeded)
 	}
 }
+
+// TestLiveOrganisationDrawsFromThePool: live organisations get the
+// operator's imported profiles, never generated test ones.
+func TestLiveOrganisationDrawsFromThePool(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	live := false
+	if _, err := e.orgs.Update(ctx, e.org.ID, orgs.Update{Sandbox: &live}); err != nil {
+		t.Fatal(err)
+	}
+	body := `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":1}]}`
+	res := e.post("/v2.5/orders", body)
+	if res.status != 503 || res.header.Get("Retry-After") == "" || !strings.Contains(res.message(t), "pool") {
+		t.Fatalf("order with an empty pool: %d %s", res.status, res.body)
+	}
+	if got := e.balance(t); got != money.MustParse("250.5") {
+		t.Fatalf("a refused order charged %s", money.MustParse("250.5")-got)
+	}
+	n, err := e.esims.ImportPool(ctx, []esims.PoolProfile{
+		{ICCID: "8944000000000000019", MatchingID: "LIVE-0002", SMDPAddress: "rsp.example.net", Profile: "Profile 1"},
+		{ICCID: "8944000000000000001", MatchingID: "LIVE-0001", SMDPAddress: "rsp.example.net", Profile: "Profile 1"},
+		{ICCID: "8944000000000000027", MatchingID: "LIVE-0003", SMDPAddress: "rsp.example.net", Profile: "Profile 2"},
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("ImportPool = %d, %v", n, err)
+	}
+	var o orderBody
+	res = e.post("/v2.5/orders", body)
+	res.json(t, &o)
+	if res.status != 200 || o.Order[0].ESIMs[0].ICCID != "8944000000000000001" || o.Order[0].ESIMs[0].SMDPAddress != "rsp.example.net" || o.Order[0].ESIMs[0].MatchingID != "LIVE-0001" {
+		t.Fatalf("live order: %d %s", res.status, res.body)
+	}
+	if _, err := e.esims.ImportPool(ctx, []esims.PoolProfile{{ICCID: "8944000000000000001", MatchingID: "X", SMDPAddress: "rsp.example.net", Profile: "Profile 1"}}); err != nil {
+		t.Fatal(err)
+	}
+	var o2 orderBody
+	e.post("/v2.5/orders", body).json(t, &o2)
+	if o2.Order[0].ESIMs[0].ICCID != "8944000000000000019" {
+		t.Errorf("second live order got %s; an issued ICCID must never be pooled again", o2.Order[0].ESIMs[0].ICCID)
+	}
+}
