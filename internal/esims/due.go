@@ -2,6 +2,8 @@ package esims
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -13,22 +15,40 @@ import (
 // RunDue does the work that is due, in due-time order, each item in its
 // own transaction: for one organisation when org is non-zero (a sandbox
 // clock advance), else for every organisation by its own clock. It returns
-// how many items ran.
+// how many items ran. An item whose handler fails is postponed by an hour
+// (and logged by the caller through the returned error) so that it cannot
+// block the items behind it.
 func (s *Service) RunDue(ctx context.Context, org orgs.ID) (int, error) {
 	n := 0
+	var failures []error
+	failed := map[int64]bool{}
 	for {
 		items, err := s.store.DueItems(ctx, s.now(), org, 100)
 		if err != nil {
-			return n, err
+			return n, errors.Join(append(failures, err)...)
 		}
-		if len(items) == 0 {
-			return n, nil
-		}
+		progressed := false
 		for _, d := range items {
+			if failed[d.ID] {
+				continue
+			}
+			progressed = true
 			if err := s.runOne(ctx, d); err != nil {
-				return n, err
+				if ctx.Err() != nil {
+					return n, ctx.Err()
+				}
+				failed[d.ID] = true
+				failures = append(failures, fmt.Errorf("due work %s %d: %w", d.Kind, d.SubjectID, err))
+				d.DueAt = d.DueAt.Add(time.Hour)
+				if err := s.store.ScheduleDue(ctx, d); err != nil {
+					return n, errors.Join(append(failures, err)...)
+				}
+				continue
 			}
 			n++
+		}
+		if !progressed {
+			return n, errors.Join(failures...)
 		}
 	}
 }
