@@ -77,13 +77,26 @@ func (s *Service) dueExpire(ctx context.Context, d DueItem) error {
 	if fault.Is(err, fault.NotFound) {
 		return nil
 	}
-	if err != nil || (a.State != BundleActive && a.State != BundleDepleted) {
+	if err != nil || a.State != BundleActive {
 		return err
 	}
-	if err := s.endAssignment(ctx, &a, BundleExpired, d.DueAt); err != nil {
+	return s.expire(ctx, &a, d.DueAt)
+}
+
+// expire ends an active assignment at the end of its validity.
+func (s *Service) expire(ctx context.Context, a *Assignment, at time.Time) error {
+	if err := s.endAssignment(ctx, a, BundleExpired, at); err != nil {
 		return err
 	}
-	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleExpired, BundleName: a.BundleName, At: d.DueAt})
+	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleExpired, BundleName: a.BundleName, At: at})
+}
+
+// lapse ends a bundle never started within 12 months.
+func (s *Service) lapse(ctx context.Context, a *Assignment, at time.Time) error {
+	if err := s.endAssignment(ctx, a, BundleLapsed, at); err != nil {
+		return err
+	}
+	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleLapsed, BundleName: a.BundleName, At: at})
 }
 
 func (s *Service) dueLapse(ctx context.Context, d DueItem) error {
@@ -91,13 +104,10 @@ func (s *Service) dueLapse(ctx context.Context, d DueItem) error {
 	if fault.Is(err, fault.NotFound) {
 		return nil
 	}
-	if err != nil || a.State != BundleQueued {
+	if err != nil || (a.State != BundleQueued && a.State != BundleProcessing) {
 		return err
 	}
-	if err := s.endAssignment(ctx, &a, BundleLapsed, d.DueAt); err != nil {
-		return err
-	}
-	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleLapsed, BundleName: a.BundleName, At: d.DueAt})
+	return s.lapse(ctx, &a, d.DueAt)
 }
 
 // dueInactivity schedules deletion of an eSIM with no live bundle and no

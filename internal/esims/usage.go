@@ -72,13 +72,21 @@ func (s *Service) Attach(ctx context.Context, org orgs.ID, iccid string, reg Reg
 	return out, err
 }
 
-// register applies a network registration to e (not saved).
-func (s *Service) register(ctx context.Context, e *ESIM, reg Registration, at time.Time) error {
+// usable says why an eSIM cannot be on a network, or nil.
+func usable(e *ESIM) error {
 	if e.State != StateActive {
-		return fault.Invalidf("eSIM %s is %s and cannot register on a network", e.ICCID, e.State)
+		return fault.Invalidf("eSIM %s is %s and cannot use the network", e.ICCID, e.State)
 	}
 	if e.ProfileStatus != ProfileInstalled {
 		return fault.Invalidf("eSIM %s is not installed on a device (profile %s); install it first", e.ICCID, e.ProfileStatus)
+	}
+	return nil
+}
+
+// register applies a network registration to e (not saved).
+func (s *Service) register(ctx context.Context, e *ESIM, reg Registration, at time.Time) error {
+	if err := usable(e); err != nil {
+		return err
 	}
 	if e.FirstAttachedAt == nil {
 		t := at
@@ -166,8 +174,8 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 		if err := s.register(ctx, &e, rec.Network, at); err != nil {
 			return res, err
 		}
-	} else if e.State != StateActive {
-		return res, fault.Invalidf("eSIM %s is %s and cannot use data", e.ICCID, e.State)
+	} else if err := usable(&e); err != nil {
+		return res, err
 	}
 	country := rec.Network.Country
 	if country == "" {
@@ -175,6 +183,11 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 	}
 	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
 	if err != nil {
+		return res, err
+	}
+	// Due work may not have run yet (a live worker ticks): bundles past
+	// their end cannot take this usage.
+	if err := s.endOverdue(ctx, as, at); err != nil {
 		return res, err
 	}
 	var snap *catalogue.Snapshot
@@ -238,6 +251,25 @@ func (s *Service) markInstalled(ctx context.Context, e *ESIM, at time.Time) erro
 		return err
 	}
 	return s.emit(ctx, e, "ProfileStatusChange", map[string]any{"iccid": e.ICCID, "profileStatus": ProfileInstalled, "date": at}, at)
+}
+
+// endOverdue ends assignments whose validity or lapse time has passed by
+// at, as the due work would have.
+func (s *Service) endOverdue(ctx context.Context, as []Assignment, at time.Time) error {
+	for i := range as {
+		a := &as[i]
+		switch {
+		case a.State == BundleActive && a.EndsAt != nil && !a.EndsAt.After(at):
+			if err := s.expire(ctx, a, *a.EndsAt); err != nil {
+				return err
+			}
+		case (a.State == BundleQueued || a.State == BundleProcessing) && !a.LapsesAt.After(at):
+			if err := s.lapse(ctx, a, a.LapsesAt); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // pickBundle returns the active assignment, else the oldest queued one

@@ -47,7 +47,18 @@ func (s *Service) Revoke(ctx context.Context, orgID orgs.ID, r RevokeRequest) (s
 		}
 		now := org.Now(s.now())
 		unused := !a.Used && (a.State == esims.BundleQueued || a.State == esims.BundleProcessing)
-		inWindow := now.Sub(a.AssignedAt) <= time.Duration(org.RefundWindowDays)*24*time.Hour
+		// The refund window runs from the purchase: a bundle bought into
+		// inventory long ago does not get a new window by being applied.
+		bought := a.AssignedAt
+		var batch *Batch
+		if a.BatchID != nil {
+			b, err := s.store.Batch(ctx, *a.BatchID)
+			if err != nil {
+				return err
+			}
+			batch, bought = &b, b.PurchasedAt
+		}
+		inWindow := now.Sub(bought) <= time.Duration(org.RefundWindowDays)*24*time.Hour
 		refund := org.RefundsEnabled && unused && inWindow
 		why := ""
 		switch {
@@ -83,7 +94,7 @@ func (s *Service) Revoke(ctx context.Context, orgID orgs.ID, r RevokeRequest) (s
 			status = "Successfully Revoked Bundle, bundle has been refunded to balance"
 		case refund:
 			hist = esims.HistBundleRefundInv
-			if err := s.returnToInventory(ctx, &org, a, now); err != nil {
+			if err := s.returnToInventory(ctx, &org, a, batch, now); err != nil {
 				return err
 			}
 			status = "Successfully Revoked Bundle, bundle has been refunded to inventory"
@@ -126,19 +137,18 @@ func pickRevocable(as []esims.Assignment, r RevokeRequest) (*esims.Assignment, e
 }
 
 // returnToInventory puts a revoked unit back: into the batch it came from
-// if that has not expired, else into a new one-unit batch that expires 12
-// months after the unit was bought.
-func (s *Service) returnToInventory(ctx context.Context, org *orgs.Organisation, a *esims.Assignment, now time.Time) error {
-	if a.BatchID != nil {
-		b, err := s.store.Batch(ctx, *a.BatchID)
-		if err != nil {
-			return err
+// while that has room, else into a new one-unit batch with the original
+// purchase and expiry dates (the unit was bought when it was assigned if it
+// never sat in inventory).
+func (s *Service) returnToInventory(ctx context.Context, org *orgs.Organisation, a *esims.Assignment, from *Batch, now time.Time) error {
+	bought, expires := a.AssignedAt, a.AssignedAt.Add(InventoryLifetime)
+	if from != nil {
+		if now.Before(from.ExpiresAt) && from.Remaining < from.Total {
+			return s.store.AdjustBatch(ctx, from.ID, 1)
 		}
-		if now.Before(b.ExpiresAt) && b.Remaining < b.Total {
-			return s.store.AdjustBatch(ctx, b.ID, 1)
-		}
+		bought, expires = from.PurchasedAt, from.ExpiresAt
 	}
 	b := Batch{OrgID: org.ID, BundleName: a.BundleName, OrderID: a.OrderID, Total: 1, Remaining: 1, Price: a.Price,
-		PurchasedAt: a.AssignedAt, ExpiresAt: a.AssignedAt.Add(InventoryLifetime)}
+		PurchasedAt: bought, ExpiresAt: expires}
 	return s.store.InsertBatch(ctx, &b)
 }

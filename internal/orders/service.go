@@ -344,11 +344,17 @@ func (s *Service) dueAssign(ctx context.Context, d esims.DueItem) error {
 	if err != nil {
 		return err
 	}
-	if o.Kind == KindBundleAssignment {
-		_, err = s.assignApply(ctx, &org, &o)
-	} else {
-		_, err = s.assignOrder(ctx, &org, &o)
-	}
+	// A savepoint, so that a failure undoes the eSIMs and assignments made
+	// before it and the refund below is the order's only effect.
+	err = s.esims.Store().Savepoint(ctx, func(ctx context.Context) error {
+		var err error
+		if o.Kind == KindBundleAssignment {
+			_, err = s.assignApply(ctx, &org, &o)
+		} else {
+			_, err = s.assignOrder(ctx, &org, &o)
+		}
+		return err
+	})
 	if err != nil {
 		if fault.KindOf(err) == fault.Internal {
 			return err // retried on the next tick
@@ -374,6 +380,18 @@ func (s *Service) fail(ctx context.Context, org *orgs.Organisation, o *Order, ca
 	now := org.Now(s.now())
 	o.Status, o.CompletedAt = StatusFailed, &now
 	o.StatusMessage = "Order failed and was refunded: " + fault.MessageOf(cause)
+	if o.Kind == KindBundleAssignment {
+		// An apply paid with inventory: give the units back.
+		for _, l := range o.Lines {
+			u, err := decodeApplyUnit(l)
+			if err != nil {
+				return err
+			}
+			if err := s.store.AdjustBatch(ctx, u.BatchID, 1); err != nil {
+				return err
+			}
+		}
+	}
 	if o.Total > 0 {
 		e := orgs.LedgerEntry{OrgID: org.ID, Kind: orgs.LedgerRefund, Amount: o.Total, Reference: o.Reference,
 			Description: "Refund of failed order", CreatedAt: now}
