@@ -1,0 +1,438 @@
+package httpapi
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"fmt"
+	"mime"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/esimd/esimd/esimid"
+	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orders"
+)
+
+// Install data: GET /esims/assignments (CSV, JSON or a ZIP of QR codes,
+// chosen by Accept), its path alias /esims/assignments/{reference}, and
+// the deprecated /esims/qr/{reference} (ZIP) and /esims/csv/{reference}
+// (CSV).
+
+// Media types of install data.
+const (
+	installCSVType  = "text/csv"
+	installJSONType = "application/json"
+	installZIPType  = "application/zip"
+)
+
+const (
+	// maxInstallReferences caps the references of one request.
+	maxInstallReferences = 100
+	// installQRSize is the width and height of each QR code PNG.
+	installQRSize = 512
+	// installRetryAfter is the Retry-After, in seconds, while an order is
+	// still being processed.
+	installRetryAfter = "5"
+)
+
+// installLinks says which one-tap install links a request asked for with
+// additionalFields: appleInstallUrl (the v2.4 wording) or installUrl (the
+// v2.5 wording), repeated or comma-separated (notes 0.4.5, 0.4.7). Both
+// give the Apple link; installUrl, or either on v2.5, also gives the
+// Android one (the v2.4 documents know only the Apple link).
+type installLinks struct{ apple, android bool }
+
+func parseInstallFields(r *request) (installLinks, error) {
+	var l installLinks
+	for _, v := range r.URL.Query()["additionalFields"] {
+		for _, f := range splitList(v) {
+			switch {
+			case strings.EqualFold(f, "appleInstallUrl"):
+				l.apple = true
+				l.android = l.android || r.version >= 25
+			case strings.EqualFold(f, "installUrl"):
+				l.apple, l.android = true, true
+			default:
+				return l, fault.Invalidf("additionalFields accepts appleInstallUrl and installUrl, got %q", truncateText(f, 40))
+			}
+		}
+	}
+	return l, nil
+}
+
+// urls returns the requested install links of an eSIM ("" for the others).
+func (l installLinks) urls(e *esims.ESIM) (apple, android string, err error) {
+	if !l.apple && !l.android {
+		return "", "", nil
+	}
+	ac, err := esimid.NewActivationCode(e.SMDPAddress, e.MatchingID)
+	if err != nil {
+		return "", "", fmt.Errorf("activation code of eSIM %s: %w", e.ICCID, err)
+	}
+	if l.apple {
+		apple = ac.AppleInstallURL()
+	}
+	if l.android {
+		android = ac.AndroidInstallURL()
+	}
+	return apple, android, nil
+}
+
+// GET /esims/{collection}/{reference}: /esims/assignments/{reference}
+// (alias of ?reference=, notes §2.1 row 17b), /esims/qr/{reference} and
+// /esims/csv/{reference}. Any other collection is not an endpoint.
+func (s *Server) esimsByReference(w http.ResponseWriter, r *request) error {
+	ref := r.PathValue("reference")
+	switch r.PathValue("collection") {
+	case "assignments":
+		return s.serveInstall(w, r, splitList(ref), "")
+	case "qr":
+		return s.serveInstall(w, r, []string{ref}, installZIPType)
+	case "csv":
+		return s.serveInstall(w, r, []string{ref}, installCSVType)
+	}
+	return fault.Forbiddenf("%s %s is not an endpoint of this API; see GET /openapi.yaml or the README for the routes", r.Method, r.URL.Path)
+}
+
+// GET /esims/assignments?reference=…
+func (s *Server) installDetails(w http.ResponseWriter, r *request) error {
+	var refs []string
+	for _, v := range r.URL.Query()["reference"] {
+		refs = append(refs, splitList(v)...)
+	}
+	return s.serveInstall(w, r, refs, "")
+}
+
+// serveInstall answers install data for order or apply references in the
+// media type forced (the deprecated routes) or negotiated from Accept.
+func (s *Server) serveInstall(w http.ResponseWriter, r *request, refs []string, media string) error {
+	if media == "" {
+		var err error
+		if media, err = negotiateInstallMedia(r.Header.Values("Accept")); err != nil {
+			return err
+		}
+	}
+	links, err := parseInstallFields(r)
+	if err != nil {
+		return err
+	}
+	var unique []string
+	for _, ref := range refs {
+		if !slices.Contains(unique, ref) {
+			unique = append(unique, ref)
+		}
+	}
+	if len(unique) == 0 {
+		return fault.Invalidf("reference is required: one or more order or apply references (repeat reference= or separate them with commas)")
+	}
+	if len(unique) > maxInstallReferences {
+		return fault.Invalidf("at most %d references per request, got %d", maxInstallReferences, len(unique))
+	}
+	rows, err := s.installRows(r.Context(), w, r, unique)
+	if err != nil {
+		return err
+	}
+	name := "esims"
+	if len(unique) == 1 {
+		name = unique[0]
+	}
+	// Activation codes, PINs and PUKs: no cache may keep them.
+	w.Header().Set("Cache-Control", "no-store")
+	var body []byte
+	switch media {
+	case installCSVType:
+		if body, err = installCSV(rows, links); err != nil {
+			return err
+		}
+		writeInstallFile(w, installCSVType+"; charset=utf-8", name+".csv", body)
+	case installZIPType:
+		if body, err = installZIP(rows, links, s.now()); err != nil {
+			return err
+		}
+		writeInstallFile(w, installZIPType, name+".zip", body)
+	default:
+		items := make([]installJSON, 0, len(rows))
+		for _, row := range rows {
+			j, err := newInstallJSON(row, links)
+			if err != nil {
+				return err
+			}
+			items = append(items, j)
+		}
+		if len(items) == 1 {
+			writeJSON(w, http.StatusOK, items[0]) // one eSIM: one object, as the documents' example
+		} else {
+			writeJSON(w, http.StatusOK, items)
+		}
+	}
+	return nil
+}
+
+// negotiateInstallMedia picks CSV, JSON or ZIP from Accept headers, by
+// quality then order; no Accept (or */*) means CSV (notes §1.3).
+func negotiateInstallMedia(accept []string) (string, error) {
+	type mediaRange struct {
+		typ string
+		q   float64
+	}
+	var ranges []mediaRange
+	raw := strings.Join(accept, ",")
+	if strings.TrimSpace(raw) == "" {
+		return installCSVType, nil
+	}
+	for _, part := range strings.Split(raw, ",") {
+		if part = strings.TrimSpace(part); part == "" {
+			continue
+		}
+		typ, params, err := mime.ParseMediaType(part)
+		if err != nil {
+			typ, _, _ = strings.Cut(part, ";")
+			typ = strings.ToLower(strings.TrimSpace(typ))
+		}
+		q := 1.0
+		if v, ok := params["q"]; ok {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				q = f
+			}
+		}
+		if q > 0 {
+			ranges = append(ranges, mediaRange{typ, q})
+		}
+	}
+	slices.SortStableFunc(ranges, func(a, b mediaRange) int {
+		switch {
+		case a.q > b.q:
+			return -1
+		case a.q < b.q:
+			return 1
+		}
+		return 0
+	})
+	for _, m := range ranges {
+		switch m.typ {
+		case "*/*", "text/*", installCSVType:
+			return installCSVType, nil
+		case "application/*", installJSONType:
+			return installJSONType, nil
+		case installZIPType:
+			return installZIPType, nil
+		}
+	}
+	return "", fault.Invalidf("Accept must be text/csv (the default), application/json or application/zip (QR codes), got %q", truncateText(raw, 80))
+}
+
+// installRow is one assignment of an order with its eSIM.
+type installRow struct {
+	esim      esims.ESIM
+	bundle    string
+	reference string // the assignment reference, <order reference>-<n>
+}
+
+// installRows resolves references to the eSIMs they put bundles on, in
+// the order given and in assignment order within each. A reference is an
+// order or apply reference, or one assignment's reference
+// (<reference>-<n>, as callbacks carry it). Errors: Invalid (malformed
+// reference; an order that failed or put no bundle on an eSIM),
+// Forbidden (another organisation's or unknown), Unavailable with
+// Retry-After while an order is processing, Gone on v2.5 for a
+// deactivated eSIM.
+func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *request, refs []string) ([]installRow, error) {
+	var rows []installRow
+	seen := map[string]esims.ESIM{}
+	for _, ref := range refs {
+		orderRef, only := ref, ""
+		if len(ref) > 37 && ref[36] == '-' && installIndexDigits(ref[37:]) {
+			orderRef, only = ref[:36], ref
+		}
+		o, err := s.cfg.Orders.Get(ctx, r.org.ID, orderRef)
+		if err != nil {
+			return nil, err
+		}
+		switch o.Status {
+		case orders.StatusProcessing:
+			w.Header().Set("Retry-After", installRetryAfter)
+			return nil, fault.E(fault.Unavailable, "order %s is still being processed; retry after the number of seconds in Retry-After", o.Reference)
+		case orders.StatusFailed:
+			return nil, fault.Invalidf("order %s failed and has no eSIMs: %s", o.Reference, o.StatusMessage)
+		}
+		as, err := s.cfg.ESIMs.AssignmentsOfOrder(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		n := 0
+		for _, a := range as {
+			if only != "" && a.Reference != only {
+				continue
+			}
+			e, ok := seen[a.ICCID]
+			if !ok {
+				if e, err = s.cfg.ESIMs.Get(ctx, r.org.ID, a.ICCID); err != nil {
+					return nil, err
+				}
+				seen[a.ICCID] = e
+			}
+			if r.version >= 25 && e.State == esims.StateDeactivated {
+				return nil, fault.E(fault.Gone, "eSIM %s of %s has been deactivated; its install details are no longer available", e.ICCID, ref)
+			}
+			rows = append(rows, installRow{esim: e, bundle: a.BundleName, reference: a.Reference})
+			n++
+		}
+		switch {
+		case n > 0:
+		case only != "":
+			return nil, fault.NotFoundf("order %s has no assignment %s", o.Reference, only)
+		default:
+			return nil, fault.Invalidf("%s put no bundles on eSIMs (an inventory purchase or a top-up); apply inventory with POST /esims/apply and use its applyReference", o.Reference)
+		}
+	}
+	return rows, nil
+}
+
+func installIndexDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// installJSON is one eSIM of the JSON install data: the documents'
+// eSIMDetailsInstallResponse (firstInstalledDateTime an RFC 3339 string
+// here, notes 0.3.6) plus the bundle and assignment reference of the older
+// Assignments schema.
+type installJSON struct {
+	ICCID                  string `json:"iccid"`
+	MatchingID             string `json:"matchingId"`
+	SMDPAddress            string `json:"smdpAddress"`
+	ProfileStatus          string `json:"profileStatus"`
+	PIN                    string `json:"pin"`
+	PUK                    string `json:"puk"`
+	FirstInstalledDateTime string `json:"firstInstalledDateTime,omitempty"`
+	Bundle                 string `json:"bundle"`
+	Reference              string `json:"reference"`
+	AppleInstallURL        string `json:"appleInstallUrl,omitempty"`
+	AndroidInstallURL      string `json:"androidInstallUrl,omitempty"`
+}
+
+func newInstallJSON(row installRow, links installLinks) (installJSON, error) {
+	e := &row.esim
+	j := installJSON{ICCID: e.ICCID, MatchingID: e.MatchingID, SMDPAddress: e.SMDPAddress, ProfileStatus: e.ProfileStatus,
+		PIN: e.PIN, PUK: e.PUK, Bundle: row.bundle, Reference: row.reference}
+	if e.FirstInstalledAt != nil {
+		j.FirstInstalledDateTime = esimTime(*e.FirstInstalledAt)
+	}
+	var err error
+	j.AppleInstallURL, j.AndroidInstallURL, err = links.urls(e)
+	return j, err
+}
+
+// installCSV is the CSV install data: the deprecated CSV endpoint's header
+// "ICCID","Matching ID","RSP URL","Bundle" (the RSP URL being the bare
+// SM-DP+ host, notes 0.4.8), then Reference, then the install links asked
+// for. Every field is quoted, as in the vendor's example, which
+// encoding/csv cannot do; the values never hold line breaks.
+func installCSV(rows []installRow, links installLinks) ([]byte, error) {
+	var b bytes.Buffer
+	header := []string{"ICCID", "Matching ID", "RSP URL", "Bundle", "Reference"}
+	if links.apple {
+		header = append(header, "Apple Install URL")
+	}
+	if links.android {
+		header = append(header, "Android Install URL")
+	}
+	writeCSVRecord(&b, header)
+	for _, row := range rows {
+		e := &row.esim
+		rec := []string{e.ICCID, e.MatchingID, e.SMDPAddress, row.bundle, row.reference}
+		apple, android, err := links.urls(e)
+		if err != nil {
+			return nil, err
+		}
+		if links.apple {
+			rec = append(rec, apple)
+		}
+		if links.android {
+			rec = append(rec, android)
+		}
+		writeCSVRecord(&b, rec)
+	}
+	return b.Bytes(), nil
+}
+
+func writeCSVRecord(b *bytes.Buffer, fields []string) {
+	for i, f := range fields {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('"')
+		b.WriteString(strings.ReplaceAll(f, `"`, `""`))
+		b.WriteByte('"')
+	}
+	b.WriteByte('\n')
+}
+
+// installZIP is a ZIP of one QR code PNG per eSIM (<iccid>.png, encoding
+// LPA:1$<smdp>$<matchingId>) plus esims.csv mapping them (notes §2.2, the
+// QR guide); modified is the entries' time.
+func installZIP(rows []installRow, links installLinks, modified time.Time) ([]byte, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	done := map[string]bool{}
+	for _, row := range rows {
+		e := &row.esim
+		if done[e.ICCID] {
+			continue
+		}
+		done[e.ICCID] = true
+		ac, err := esimid.NewActivationCode(e.SMDPAddress, e.MatchingID)
+		if err != nil {
+			return nil, fmt.Errorf("activation code of eSIM %s: %w", e.ICCID, err)
+		}
+		png, err := ac.QRCodePNG(installQRSize)
+		if err != nil {
+			return nil, err
+		}
+		// PNG is compressed already: store it.
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.ICCID + ".png", Method: zip.Store, Modified: modified.UTC()})
+		if err != nil {
+			return nil, err
+		}
+		if _, err := f.Write(png); err != nil {
+			return nil, err
+		}
+	}
+	table, err := installCSV(rows, links)
+	if err != nil {
+		return nil, err
+	}
+	f, err := zw.CreateHeader(&zip.FileHeader{Name: "esims.csv", Method: zip.Deflate, Modified: modified.UTC()})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Write(table); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// writeInstallFile writes a CSV or ZIP body as a download.
+func writeInstallFile(w http.ResponseWriter, contentType, filename string, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(body)
+}
