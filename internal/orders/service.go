@@ -402,8 +402,9 @@ func (s *Service) fail(ctx context.Context, org *orgs.Organisation, o *Order, ca
 	return s.store.UpdateOrder(ctx, o)
 }
 
-// Get returns one of the organisation's orders. Errors: Invalid for a
-// malformed reference, NotFound, Unavailable while it is processing.
+// Get returns one of the organisation's orders, whatever its status.
+// Errors: Invalid for a malformed reference, Forbidden when it is unknown or
+// another organisation's.
 func (s *Service) Get(ctx context.Context, orgID orgs.ID, ref string) (Order, error) {
 	if !validReference(ref) {
 		return Order{}, fault.Invalidf("order reference %q is not a UUID", truncate(ref, 60))
