@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/esimd/esimd/internal/catalogue/demodata"
@@ -120,5 +121,62 @@ func BenchmarkPlaceOrder(b *testing.B) {
 	})
 	b.Run("order-into-inventory", func(b *testing.B) {
 		do(b, "POST", e.srv.URL+"/v2.5/orders", `{"type":"transaction","assign":false,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":1}]}`)
+	})
+}
+
+// BenchmarkESIMDetails measures GET /esims/{iccid} over loopback HTTP on an
+// organisation with 1,000 eSIMs, next to a minimal handler in the same run:
+//
+//	go test ./internal/httpapi -run '^$' -bench ESIMDetails -benchtime 3s
+func BenchmarkESIMDetails(b *testing.B) {
+	e := newEnv(b, envOptions{})
+	ctx := context.Background()
+	if _, err := e.orgs.Credit(ctx, e.org.ID, orgs.LedgerTopup, money.FromUnits(1_000_000), "", "benchmark"); err != nil {
+		b.Fatal(err)
+	}
+	var iccids []string
+	for range 200 {
+		placed, err := e.orders.Place(ctx, e.org.ID, orderReq("esim_1GB_7D_GB_V2", 5), "")
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, es := range placed.ESIMs[0] {
+			iccids = append(iccids, es.ICCID)
+		}
+	}
+	baseline := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"status":"ok"}`))
+	}))
+	defer baseline.Close()
+	client := e.srv.Client()
+	client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	run := func(b *testing.B, url func(i int) string) {
+		var next atomic.Int64
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				req, _ := http.NewRequest("GET", url(int(next.Add(1))), nil)
+				req.Header.Set("X-API-Key", e.key)
+				res, err := client.Do(req)
+				if err != nil {
+					b.Error(err)
+					return
+				}
+				_, _ = io.Copy(io.Discard, res.Body)
+				res.Body.Close()
+				if res.StatusCode != 200 {
+					b.Errorf("status %d", res.StatusCode)
+					return
+				}
+			}
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "req/s")
+	}
+	b.Run("baseline-minimal-handler", func(b *testing.B) { run(b, func(int) string { return baseline.URL + "/" }) })
+	b.Run("esim-details", func(b *testing.B) {
+		run(b, func(i int) string { return e.srv.URL + "/v2.5/esims/" + iccids[i%len(iccids)] })
+	})
+	b.Run("esim-bundles", func(b *testing.B) {
+		run(b, func(i int) string { return e.srv.URL + "/v2.5/esims/" + iccids[i%len(iccids)] + "/bundles" })
 	})
 }
