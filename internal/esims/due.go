@@ -244,3 +244,30 @@ func (w *Worker) loop(ctx context.Context) {
 		}
 	}
 }
+
+// dueReturn ends the returns process: an eSIM installed meanwhile is given
+// back to the organisation, any other is retired.
+func (s *Service) dueReturn(ctx context.Context, d DueItem) error {
+	e, err := s.store.ESIMByID(ctx, d.SubjectID)
+	if fault.Is(err, fault.NotFound) {
+		return nil
+	}
+	if err != nil || e.ReturnedAt == nil {
+		return err
+	}
+	if e.FirstInstalledAt != nil {
+		e.ReturnedAt = nil
+		e.LastAction, e.LastActionAt = HistESIMGivenBack, d.DueAt
+		if err := s.store.UpdateESIM(ctx, &e); err != nil {
+			return err
+		}
+		return s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistESIMGivenBack, At: d.DueAt})
+	}
+	e.State, e.ProfileStatus = StateDeactivated, ProfileDeactivated
+	for _, k := range []string{DueInactivity, DueDeletion} {
+		if err := s.store.CancelDue(ctx, k, e.ID); err != nil {
+			return err
+		}
+	}
+	return s.store.UpdateESIM(ctx, &e)
+}

@@ -71,11 +71,14 @@ const (
 	HistDeletionScheduled   = "eSIM Deletion Scheduled"
 	HistProfileStatus       = "Profile Status Change"
 	HistSMSSent             = "SMS Sent"
+	HistESIMReturned        = "eSIM Returned"
+	HistESIMGivenBack       = "eSIM Given Back"
 )
 
 // Rules with numbers in them (notes §3.1, §5.2, §5.5).
 const (
 	LapseAfter          = 365 * 24 * time.Hour // a queued bundle never started lapses after 12 months
+	ReturnsHold         = 4 * 24 * time.Hour   // a returned eSIM comes back if installed within 4 days
 	InactivityDeletion  = 180 * 24 * time.Hour // no bundle applied or used for 180 days → deletion scheduled
 	DeletionGrace       = 7 * 24 * time.Hour   // then 7 days to apply a bundle before the eSIM is deleted
 	CountryChangeWindow = 24 * time.Hour       // CountryChange is not re-sent for a country seen within 24 h
@@ -105,6 +108,9 @@ type ESIM struct {
 	CountriesSeen    map[string]time.Time // ISO → last CountryChange sent
 	LastActivityAt   time.Time
 	DeletionDueAt    *time.Time
+	// ReturnedAt is set while the eSIM is in the returns process: out of the
+	// organisation's account until given back or retired.
+	ReturnedAt *time.Time
 }
 
 // Location is the last network the eSIM registered on.
@@ -175,13 +181,13 @@ type DueItem struct {
 
 // Due work kinds.
 const (
-	DueBundleExpiry   = "bundle.expire"
-	DueBundleLapse    = "bundle.lapse"
-	DueInactivity     = "esim.inactivity"
-	DueDeletion       = "esim.delete"
-	DueOrderAssign    = "order.assign"    // an asynchronous order (orders package)
-	DueApplyAssign    = "apply.assign"    // an asynchronous apply (orders package)
-	DueInventoryCheck = "inventory.check" // reserved for inventory expiry notices
+	DueBundleExpiry = "bundle.expire"
+	DueBundleLapse  = "bundle.lapse"
+	DueInactivity   = "esim.inactivity"
+	DueDeletion     = "esim.delete"
+	DueOrderAssign  = "order.assign" // an asynchronous order (orders package)
+	DueApplyAssign  = "apply.assign" // an asynchronous apply (orders package)
+	DueReturnCheck  = "esim.return"  // the end of an eSIM's returns process
 )
 
 // PoolProfile is a profile ready to become an eSIM.

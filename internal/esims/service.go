@@ -60,6 +60,7 @@ func NewService(cfg Config) *Service {
 	s.handler[DueBundleLapse] = s.dueLapse
 	s.handler[DueInactivity] = s.dueInactivity
 	s.handler[DueDeletion] = s.dueDeletion
+	s.handler[DueReturnCheck] = s.dueReturn
 	return s
 }
 
@@ -238,6 +239,20 @@ func (s *Service) Get(ctx context.Context, org orgs.ID, iccid string) (ESIM, err
 		return ESIM{}, err
 	}
 	e, err := s.store.ESIMByICCID(ctx, org, iccid)
+	if fault.Is(err, fault.NotFound) || (err == nil && e.ReturnedAt != nil) {
+		return ESIM{}, notAccessible(iccid)
+	}
+	return e, err
+}
+
+// Device returns an eSIM of the organisation as the device side sees it:
+// also while it is in the returns process, when the end user may still
+// install it.
+func (s *Service) Device(ctx context.Context, org orgs.ID, iccid string) (ESIM, error) {
+	if err := CheckICCID(iccid); err != nil {
+		return ESIM{}, err
+	}
+	e, err := s.store.ESIMByICCID(ctx, org, iccid)
 	if fault.Is(err, fault.NotFound) {
 		return e, notAccessible(iccid)
 	}
@@ -277,9 +292,13 @@ func (s *Service) List(ctx context.Context, org orgs.ID, q ListQuery) ([]ESIM, i
 // mutate runs fn on one eSIM of the organisation in a transaction and
 // saves it. fn gets the organisation's current time.
 func (s *Service) mutate(ctx context.Context, orgID orgs.ID, iccid string, fn func(ctx context.Context, o *orgs.Organisation, e *ESIM, now time.Time) error) (ESIM, error) {
+	return s.mutateWith(ctx, s.Get, orgID, iccid, fn)
+}
+
+func (s *Service) mutateWith(ctx context.Context, get func(context.Context, orgs.ID, string) (ESIM, error), orgID orgs.ID, iccid string, fn func(ctx context.Context, o *orgs.Organisation, e *ESIM, now time.Time) error) (ESIM, error) {
 	var out ESIM
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
-		e, err := s.Get(ctx, orgID, iccid)
+		e, err := get(ctx, orgID, iccid)
 		if err != nil {
 			return err
 		}
@@ -498,9 +517,40 @@ func (s *Service) RevokeAssignment(ctx context.Context, e *ESIM, a *Assignment, 
 		return err
 	}
 	if historyName != "" {
-		return s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: historyName, BundleName: a.BundleName, At: now})
+		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: historyName, BundleName: a.BundleName, At: now}); err != nil {
+			return err
+		}
 	}
-	return nil
+	return s.maybeReturn(ctx, e, now)
+}
+
+// maybeReturn starts the returns process (notes §5.4) for an eSIM left with
+// no bundle that was never installed: it leaves the organisation's account
+// now, and four days on it is given back if the end user installed it
+// meanwhile, or retired.
+func (s *Service) maybeReturn(ctx context.Context, e *ESIM, now time.Time) error {
+	if e.FirstInstalledAt != nil || e.ProfileStatus == ProfileInstalled || e.State == StateDeactivated {
+		return nil
+	}
+	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	for _, a := range as {
+		if !a.State.Ended() {
+			return nil
+		}
+	}
+	t := now
+	e.ReturnedAt = &t
+	e.LastAction, e.LastActionAt = HistESIMReturned, now
+	if err := s.store.UpdateESIM(ctx, e); err != nil {
+		return err
+	}
+	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistESIMReturned, At: now}); err != nil {
+		return err
+	}
+	return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueReturnCheck, SubjectID: e.ID, DueAt: now.Add(ReturnsHold)})
 }
 
 // emit writes a notification to the outbox.
@@ -527,7 +577,7 @@ func (s *Service) SetProfileStatus(ctx context.Context, org orgs.ID, iccid, stat
 			return ESIM{}, fault.Invalidf("%v", err)
 		}
 	}
-	return s.mutate(ctx, org, iccid, func(ctx context.Context, o *orgs.Organisation, e *ESIM, now time.Time) error {
+	return s.mutateWith(ctx, s.Device, org, iccid, func(ctx context.Context, o *orgs.Organisation, e *ESIM, now time.Time) error {
 		if e.State == StateDeactivated || e.ProfileStatus == ProfileDeactivated || e.ProfileStatus == ProfileUnavailable {
 			return fault.Invalidf("eSIM %s is %s and cannot be installed or removed", e.ICCID, strings.ToLower(e.ProfileStatus))
 		}

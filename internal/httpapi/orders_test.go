@@ -447,6 +447,11 @@ func TestRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	iccid := placed.ESIMs[0][0].ICCID
+	// Installed, so that revoking its only bundle does not send it into the
+	// returns process (TestReturnsProcess).
+	if _, err := e.esims.SetProfileStatus(ctx, e.org.ID, iccid, esims.ProfileInstalled, ""); err != nil {
+		t.Fatal(err)
+	}
 	base := "/v2.5/esims/" + iccid + "/bundles/esim_1GB_7D_GB_V2"
 	res := e.do("DELETE", base+"?type=validate", nil)
 	if res.status != 200 || !strings.Contains(string(res.body), "refunded to inventory") {
@@ -472,9 +477,6 @@ func TestRevoke(t *testing.T) {
 	}
 	// A started bundle is revoked without refund.
 	e.post("/v2.5/esims/apply", `{"iccid":"`+iccid+`","name":"esim_1GB_7D_GB_V2"}`)
-	if _, err := e.esims.SetProfileStatus(ctx, e.org.ID, iccid, esims.ProfileInstalled, ""); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := e.esims.ApplyUsage(ctx, esims.UsageRecord{Org: e.org.ID, ICCID: iccid, Bytes: 1000, Network: esims.Registration{Country: "GB"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -624,5 +626,48 @@ func TestLiveOrganisationDrawsFromThePool(t *testing.T) {
 	e.post("/v2.5/orders", body).json(t, &o2)
 	if o2.Order[0].ESIMs[0].ICCID != "8944000000000000019" {
 		t.Errorf("second live order got %s; an issued ICCID must never be pooled again", o2.Order[0].ESIMs[0].ICCID)
+	}
+}
+
+// TestReturnsProcess: an eSIM revoked down to no bundle before it was ever
+// installed leaves the account; four days on it comes back if the end user
+// installed it meanwhile, and is retired otherwise (notes §5.4).
+func TestReturnsProcess(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	var o orderBody
+	e.post("/v2.5/orders", `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":2}]}`).json(t, &o)
+	kept, retired := o.Order[0].ICCIDs[0], o.Order[0].ICCIDs[1]
+	for _, iccid := range []string{kept, retired} {
+		if res := e.do("DELETE", "/v2.5/esims/"+iccid+"/bundles/esim_1GB_7D_GB_V2", nil); res.status != 200 {
+			t.Fatalf("revoke: %d %s", res.status, res.body)
+		}
+		if res := e.get("/v2.5/esims/" + iccid); res.status != 403 {
+			t.Errorf("returned eSIM %s: %d, want 403 (out of the account)", iccid, res.status)
+		}
+	}
+	var list struct{ Rows int }
+	e.get("/v2.5/esims").json(t, &list)
+	if list.Rows != 0 {
+		t.Errorf("%d eSIMs listed during the returns process, want 0", list.Rows)
+	}
+	// The end user installs one of them in the meantime.
+	if res := e.post("/sandbox/v1/esims/"+kept+"/install", ""); res.status != 200 {
+		t.Fatalf("install a returned eSIM: %d %s", res.status, res.body)
+	}
+	e.post("/sandbox/v1/clock/advance", `{"duration":"4d"}`)
+	if res := e.get("/v2.5/esims/" + kept); res.status != 200 {
+		t.Errorf("installed eSIM after 4 days: %d, want 200 (given back)", res.status)
+	}
+	if res := e.get("/v2.5/esims/" + retired); res.status != 403 {
+		t.Errorf("retired eSIM: %d, want 403", res.status)
+	}
+	var h []struct{ Name string }
+	e.get("/v2.5/esims/" + kept + "/history").json(t, &h)
+	names := []string{}
+	for _, x := range h {
+		names = append(names, x.Name)
+	}
+	if !strings.Contains(strings.Join(names, ","), "eSIM Returned") || !strings.Contains(strings.Join(names, ","), "eSIM Given Back") {
+		t.Errorf("history = %v", names)
 	}
 }

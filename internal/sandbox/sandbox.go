@@ -159,7 +159,7 @@ func (s *Service) Install(ctx context.Context, org orgs.ID, iccid, eid string) (
 		}
 		eid = id.String()
 	}
-	e, err := s.esims.Get(ctx, org, iccid)
+	e, err := s.esims.Device(ctx, org, iccid)
 	if err != nil {
 		return e, err
 	}
@@ -179,7 +179,7 @@ func (s *Service) Uninstall(ctx context.Context, org orgs.ID, iccid string) (esi
 	if _, err := s.sandboxOrg(ctx, org); err != nil {
 		return esims.ESIM{}, err
 	}
-	e, err := s.esims.Get(ctx, org, iccid)
+	e, err := s.esims.Device(ctx, org, iccid)
 	if err != nil {
 		return e, err
 	}

@@ -72,23 +72,23 @@ func (db *DB) InsertPoolProfiles(ctx context.Context, ps []esims.PoolProfile, at
 const esimColumns = `id, org_id, iccid, matching_id, smdp_address, pin, puk, profile, profile_status, state,
 	customer_ref, msisdn, eid, branding_id, first_installed_at, first_attached_at, last_action, last_action_at,
 	assigned_at, country, mcc, mnc, tadig, network_name, network_brand, last_seen_at, countries_seen,
-	last_activity_at, deletion_due_at`
+	last_activity_at, deletion_due_at, returned_at`
 
 func scanESIM(sc interface{ Scan(...any) error }) (esims.ESIM, error) {
 	var e esims.ESIM
-	var installed, attached, seen, deletion sql.NullInt64
+	var installed, attached, seen, deletion, returned sql.NullInt64
 	var lastAction, assigned, activity int64
 	var countries string
 	err := sc.Scan(&e.ID, &e.OrgID, &e.ICCID, &e.MatchingID, &e.SMDPAddress, &e.PIN, &e.PUK, &e.Profile, &e.ProfileStatus,
 		&e.State, &e.CustomerRef, &e.MSISDN, &e.EID, &e.BrandingID, &installed, &attached, &e.LastAction, &lastAction,
 		&assigned, &e.Location.Country, &e.Location.MCC, &e.Location.MNC, &e.Location.TADIG, &e.Location.NetworkName,
-		&e.Location.Brand, &seen, &countries, &activity, &deletion)
+		&e.Location.Brand, &seen, &countries, &activity, &deletion, &returned)
 	if err != nil {
 		return e, err
 	}
 	e.FirstInstalledAt, e.FirstAttachedAt = fromNullNanos(installed), fromNullNanos(attached)
 	e.LastActionAt, e.AssignedAt, e.LastActivityAt = fromNanos(lastAction), fromNanos(assigned), fromNanos(activity)
-	e.Location.LastSeen, e.DeletionDueAt = fromNullNanos(seen), fromNullNanos(deletion)
+	e.Location.LastSeen, e.DeletionDueAt, e.ReturnedAt = fromNullNanos(seen), fromNullNanos(deletion), fromNullNanos(returned)
 	var raw map[string]int64
 	if err := json.Unmarshal([]byte(countries), &raw); err != nil {
 		return e, err
@@ -114,7 +114,7 @@ func esimArgs(e *esims.ESIM) []any {
 		e.CustomerRef, e.MSISDN, e.EID, e.BrandingID, nullNanos(e.FirstInstalledAt), nullNanos(e.FirstAttachedAt),
 		e.LastAction, nanos(e.LastActionAt), nanos(e.AssignedAt), e.Location.Country, e.Location.MCC, e.Location.MNC,
 		e.Location.TADIG, e.Location.NetworkName, e.Location.Brand, nullNanos(e.Location.LastSeen),
-		countriesText(e.CountriesSeen), nanos(e.LastActivityAt), nullNanos(e.DeletionDueAt)}
+		countriesText(e.CountriesSeen), nanos(e.LastActivityAt), nullNanos(e.DeletionDueAt), nullNanos(e.ReturnedAt)}
 }
 
 // InsertESIM stores a new eSIM and sets e.ID. Errors: Conflict for an
@@ -123,9 +123,9 @@ func (db *DB) InsertESIM(ctx context.Context, e *esims.ESIM) error {
 	return db.queryRowW(ctx, `INSERT INTO esims (org_id, iccid, matching_id, smdp_address, pin, puk, profile,
 		profile_status, state, customer_ref, msisdn, eid, branding_id, first_installed_at, first_attached_at, last_action,
 		last_action_at, assigned_at, country, mcc, mnc, tadig, network_name, network_brand, last_seen_at, countries_seen,
-		last_activity_at, deletion_due_at)
+		last_activity_at, deletion_due_at, returned_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23,
-		$24, $25, $26, $27, $28) RETURNING id`, esimArgs(e)...).Scan(&e.ID)
+		$24, $25, $26, $27, $28, $29) RETURNING id`, esimArgs(e)...).Scan(&e.ID)
 }
 
 // UpdateESIM writes every field of e.
@@ -134,7 +134,7 @@ func (db *DB) UpdateESIM(ctx context.Context, e *esims.ESIM) error {
 		puk = $6, profile = $7, profile_status = $8, state = $9, customer_ref = $10, msisdn = $11, eid = $12,
 		branding_id = $13, first_installed_at = $14, first_attached_at = $15, last_action = $16, last_action_at = $17,
 		assigned_at = $18, country = $19, mcc = $20, mnc = $21, tadig = $22, network_name = $23, network_brand = $24,
-		last_seen_at = $25, countries_seen = $26, last_activity_at = $27, deletion_due_at = $28 WHERE id = $29`,
+		last_seen_at = $25, countries_seen = $26, last_activity_at = $27, deletion_due_at = $28, returned_at = $29 WHERE id = $30`,
 		append(esimArgs(e), e.ID)...)
 	if err != nil {
 		return err
@@ -164,7 +164,7 @@ func (db *DB) ESIMByID(ctx context.Context, id int64) (esims.ESIM, error) {
 // ListESIMs returns a page of an organisation's eSIMs ordered by ICCID and
 // the number that match.
 func (db *DB) ListESIMs(ctx context.Context, org orgs.ID, q esims.ListQuery) ([]esims.ESIM, int, error) {
-	where := `org_id = $1`
+	where := `org_id = $1 AND returned_at IS NULL`
 	args := []any{org}
 	if q.FilterBy != "" {
 		col := map[string]string{"iccid": "iccid", "customerRef": "customer_ref", "lastAction": "last_action",
