@@ -662,7 +662,7 @@ func TestReturnsProcess(t *testing.T) {
 		t.Errorf("retired eSIM: %d, want 403", res.status)
 	}
 	var h []struct{ Name string }
-	e.get("/v2.5/esims/" + kept + "/history").json(t, &h)
+	e.get("/v2.5/esims/"+kept+"/history").json(t, &h)
 	names := []string{}
 	for _, x := range h {
 		names = append(names, x.Name)
