@@ -121,6 +121,30 @@ func TestServeEndToEnd(t *testing.T) {
 	if status, _ := httpGet(t, base+"/healthz", ""); status != 200 {
 		t.Errorf("healthz: status %d", status)
 	}
+	// A large order completes in the background, with nobody polling it.
+	req, _ := http.NewRequest("POST", base+"/v2.5/orders", strings.NewReader(`{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":6}]}`))
+	req.Header.Set("X-API-Key", key)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var placed struct{ OrderReference, Status string }
+	json.NewDecoder(res.Body).Decode(&placed)
+	res.Body.Close()
+	if placed.Status != "processing" {
+		t.Fatalf("large order status %q, want processing", placed.Status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		status, body := httpGet(t, base+"/v2.5/orders/"+placed.OrderReference, key)
+		if status == 200 && strings.Contains(string(body), `"status":"completed"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("order still %d %s after 10s: the background worker did not run", status, body)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 	stop()
 
 	// A second start keeps the organisation and prints no new key.
