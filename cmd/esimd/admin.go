@@ -162,6 +162,7 @@ func (e env) org(ctx context.Context, args []string) error {
 		if err != nil {
 			return userError(err)
 		}
+		e.sealIssuedKey(ctx, c, a, o.ID, key)
 		out := toOrgOut(o)
 		out.APIKey = key
 		if c.json {
@@ -290,6 +291,7 @@ func (e env) apikey(ctx context.Context, args []string) error {
 		if err != nil {
 			return userError(err)
 		}
+		e.sealIssuedKey(ctx, c, a, id, key)
 		if c.json {
 			return writeJSONOut(e.stdout, map[string]any{"id": k.ID, "organisation": id, "label": k.Label, "apiKey": key})
 		}

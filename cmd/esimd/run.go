@@ -28,6 +28,7 @@ Usage:
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
+  esimd callbacks  show|set|log|events|replay|test|seal-key ORG …             callback settings, delivery log, replays
 
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
 Run "esimd COMMAND -h" for a command's flags.
@@ -70,6 +71,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.catalogueCmd(ctx, rest)
 	case "pool":
 		return e.pool(ctx, rest)
+	case "callbacks":
+		return e.callbacks(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -9,11 +9,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/catalogue/demodata"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
 )
@@ -25,6 +27,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	rateLimit := fs.Int("rate-limit", envInt(e, "ESIMD_RATE_LIMIT", 10), "requests (tokens) per second per client IP; 0 switches the limit off (env ESIMD_RATE_LIMIT)")
 	balance := fs.String("sandbox-balance", e.envOr("ESIMD_SANDBOX_BALANCE", "1000"), "starting balance of the sandbox organisation created on first start (env ESIMD_SANDBOX_BALANCE)")
 	logFormat := fs.String("log-format", e.envOr("ESIMD_LOG_FORMAT", "text"), "log format: text or json (env ESIMD_LOG_FORMAT)")
+	adminToken := fs.String("admin-token", e.envOr("ESIMD_ADMIN_TOKEN", ""), "operator token for the admin API under /admin/v1; empty turns it off (env ESIMD_ADMIN_TOKEN)")
+	allowPrivate := fs.Bool("allow-private-callbacks", e.allowPrivateCallbacks(), "let live organisations' callbacks reach loopback and private addresses (env ESIMD_ALLOW_PRIVATE_CALLBACKS)")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -44,6 +48,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
+	secret, err := e.secretKey(c.db, log)
+	if err != nil {
+		return err
+	}
+	callbacks := newNotify(a, secret, *allowPrivate, log)
 
 	if a.catalogue.Empty() {
 		d, err := demodata.Load()
@@ -55,11 +64,11 @@ func (e env) serve(ctx context.Context, args []string) error {
 		}
 		log.Info("imported the demo catalogue", "bundles", len(d.Bundles), "networks", len(d.Networks))
 	}
-	if err := e.bootstrap(ctx, a, startBalance); err != nil {
+	if err := e.bootstrap(ctx, a, startBalance, callbacks); err != nil {
 		return err
 	}
 
-	sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, nil)
+	sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
 	autopilot := sandbox.NewAutopilotWorker(sb, 10*time.Second, log)
 	srv := httpapi.New(httpapi.Config{
 		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
@@ -71,12 +80,18 @@ func (e env) serve(ctx context.Context, args []string) error {
 	defer a.worker.Stop()
 	autopilot.Start(ctx)
 	defer autopilot.Stop()
+	deliveries := notify.NewWorker(callbacks, 250*time.Millisecond, log)
+	deliveries.Start(ctx)
+	defer deliveries.Stop()
+	root := http.NewServeMux()
+	root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: *adminToken, Notify: callbacks, Logger: log}).Handler())
+	root.Handle("/", srv.Handler())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
 	hs := &http.Server{
-		Handler:           srv.Handler(),
+		Handler:           root,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -109,7 +124,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 // key. ESIMD_BOOTSTRAP_API_KEY fixes that key; on later starts the same
 // variable makes sure the key still works for the first organisation, so a
 // script can always use it.
-func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount) error {
+func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount, callbacks *notify.Service) error {
 	fixed := e.getenv("ESIMD_BOOTSTRAP_API_KEY")
 	list, err := a.orgs.List(ctx)
 	if err != nil {
@@ -123,6 +138,7 @@ func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount) e
 		if err != nil {
 			return fmt.Errorf("create the sandbox organisation: %w", userError(err))
 		}
+		e.sealKey(ctx, callbacks, o.ID, key)
 		fmt.Fprintf(e.stdout, "created sandbox organisation %d %q with balance %s %s\n", o.ID, o.Name, o.Balance, o.Currency)
 		fmt.Fprintf(e.stdout, "API key: %s\n", key)
 		fmt.Fprintln(e.stdout, "(shown once; try: curl -H 'X-API-Key: "+key+"' http://localhost:8080/v2.5/organisation)")
@@ -131,7 +147,8 @@ func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount) e
 	if fixed == "" {
 		return nil
 	}
-	if _, err := a.orgs.Authenticate(ctx, fixed); err == nil {
+	if o, err := a.orgs.Authenticate(ctx, fixed); err == nil {
+		e.sealKey(ctx, callbacks, o.ID, fixed) // a key from before callback signing gets its sealed copy
 		return nil
 	} else if !fault.Is(err, fault.Unauthenticated) {
 		return err
@@ -140,6 +157,7 @@ func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount) e
 	if _, err := a.orgs.AddAPIKey(ctx, first.ID, fixed, "bootstrap"); err != nil {
 		return fmt.Errorf("add ESIMD_BOOTSTRAP_API_KEY to organisation %d: %w", first.ID, userError(err))
 	}
+	e.sealKey(ctx, callbacks, first.ID, fixed)
 	fmt.Fprintf(e.stdout, "ESIMD_BOOTSTRAP_API_KEY now authenticates organisation %d %q\n", first.ID, first.Name)
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 )
 
@@ -220,6 +221,9 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 				return err
 			}
 			o.RunningBalance = e.BalanceAfter
+			if err := s.lowBalance(ctx, org.ID, org.Balance, e.BalanceAfter, now); err != nil {
+				return err
+			}
 		}
 		async := req.Assign && units > AsyncThreshold
 		if async {
@@ -628,4 +632,26 @@ type applyUnit struct {
 func (u applyUnit) encode() string {
 	b, _ := json.Marshal(u)
 	return string(b)
+}
+
+type thresholdReader interface {
+	CallbackSettings(ctx context.Context, org orgs.ID) (notify.Settings, error)
+}
+
+// lowBalance emits LowBalance when a debit takes the balance across a level
+// of the organisation's alert threshold (100 %, 75 %, 50 %, 10 %).
+func (s *Service) lowBalance(ctx context.Context, orgID orgs.ID, before, after money.Amount, now time.Time) error {
+	threshold := notify.DefaultBalanceThreshold
+	if r, ok := s.store.(thresholdReader); ok {
+		st, err := r.CallbackSettings(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		threshold = st.BalanceThreshold
+	}
+	a, ok := notify.BalanceAlertFor(before, after, threshold)
+	if !ok {
+		return nil
+	}
+	return s.esims.EmitOrgEvent(ctx, orgID, notify.KindLowBalance, a.Payload(), now)
 }
