@@ -377,3 +377,9 @@ func (s *Server) apiDetails(w http.ResponseWriter, r *request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
+
+// GET /catalogue/prices (v2.5) is for consumption-billing partners; esimd
+// bills bundles at a fixed cost, so every organisation gets eSIM Go's 403.
+func (s *Server) cataloguePrices(w http.ResponseWriter, r *request) error {
+	return fault.Forbiddenf("the Organisation is not a Consumption partner: its bundles are billed at a fixed cost (GET /catalogue)")
+}

@@ -1,6 +1,10 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/esimd/esimd/internal/apidoc"
+)
 
 // route is one endpoint of the compatible API, served under every version
 // prefix from minVersion on.
@@ -17,6 +21,7 @@ func (s *Server) apiRoutes() []route {
 	routes := []route{
 		{method: "GET", path: "/catalogue", h: s.listCatalogue, cost: 1},
 		{method: "GET", path: "/catalogue/bundle/{name}", h: s.getBundle, cost: 1},
+		{method: "GET", path: "/catalogue/prices", h: s.cataloguePrices, cost: 1, minVersion: 25},
 		{method: "GET", path: "/organisation", h: s.getOrganisation, cost: 1},
 		{method: "GET", path: "/organisation/groups", h: s.listGroups, cost: 1},
 		// Seen only in v2.1-era client code; kept for those clients.
@@ -54,5 +59,8 @@ func (s *Server) routes(mux *http.ServeMux) {
 	mux.Handle("GET /esimd/v1/ledger", s.api(extension, 1, s.ledger))
 	s.sandboxRoutes(mux)
 	mux.HandleFunc("GET /healthz", s.healthz)
+	doc := apidoc.Handler()
+	mux.Handle("GET /openapi.yaml", doc)
+	mux.Handle("GET /docs", doc)
 	mux.HandleFunc("/", s.unknownRoute)
 }

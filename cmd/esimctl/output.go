@@ -1,0 +1,146 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// printJSON writes v as indented JSON.
+func (a *app) printJSON(v any) error {
+	enc := json.NewEncoder(a.stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// table writes aligned columns.
+type table struct{ tw *tabwriter.Writer }
+
+func (a *app) table(header ...string) *table {
+	t := &table{tw: tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)}
+	if len(header) > 0 {
+		t.row(toAny(header)...)
+	}
+	return t
+}
+
+func toAny(s []string) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+func (t *table) row(cells ...any) {
+	parts := make([]string, len(cells))
+	for i, c := range cells {
+		parts[i] = cell(c)
+	}
+	fmt.Fprintln(t.tw, strings.Join(parts, "\t"))
+}
+
+func (t *table) flush() error { return t.tw.Flush() }
+
+// cell renders one value: times in UTC, empty values as "-".
+func cell(v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return "-"
+		}
+		return v.UTC().Format(time.RFC3339)
+	case string:
+		if v == "" {
+			return "-"
+		}
+		return strings.NewReplacer("\t", " ", "\n", " ").Replace(v)
+	case fmt.Stringer:
+		return v.String()
+	}
+	return fmt.Sprint(v)
+}
+
+// fields writes "key: value" lines, aligned.
+func (a *app) fields(kv ...any) error {
+	tw := tabwriter.NewWriter(a.stdout, 0, 4, 1, ' ', 0)
+	for i := 0; i+1 < len(kv); i += 2 {
+		fmt.Fprintf(tw, "%s:\t%s\n", kv[i], cell(kv[i+1]))
+	}
+	return tw.Flush()
+}
+
+// bytesText writes a base-10 data amount: 1 GB, 400 MB, 12.5 kB.
+func bytesText(b int64) string {
+	units := []struct {
+		n    int64
+		name string
+	}{{1_000_000_000_000, "TB"}, {1_000_000_000, "GB"}, {1_000_000, "MB"}, {1_000, "kB"}}
+	for _, u := range units {
+		if b >= u.n || -b >= u.n {
+			return trimFloat(float64(b)/float64(u.n)) + " " + u.name
+		}
+	}
+	return strconv.FormatInt(b, 10) + " B"
+}
+
+// megabytesText writes a catalogue data amount in MB (-1: unlimited).
+func megabytesText(mb int64, unlimited bool) string {
+	if unlimited || mb < 0 {
+		return "unlimited"
+	}
+	return bytesText(mb * 1_000_000)
+}
+
+func trimFloat(f float64) string {
+	s := strconv.FormatFloat(f, 'f', 2, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
+}
+
+// progress draws a textual bar on a terminal; it is silent otherwise.
+type progress struct {
+	w     io.Writer // nil: not a terminal
+	label string
+	start time.Time
+	spin  int
+}
+
+func (a *app) progress(label string) *progress {
+	p := &progress{label: label, start: time.Now()}
+	if isTerminal(a.stderr) {
+		p.w = a.stderr
+	}
+	return p
+}
+
+const barWidth = 30
+
+// set draws done of total.
+func (p *progress) set(done, total int) {
+	if p.w == nil || total <= 0 {
+		return
+	}
+	filled := barWidth * done / total
+	fmt.Fprintf(p.w, "\r%s [%s%s] %d/%d", p.label, strings.Repeat("#", filled), strings.Repeat(".", barWidth-filled), done, total)
+}
+
+// tick draws a spinner with the time elapsed, for work of unknown size.
+func (p *progress) tick(note string) {
+	if p.w == nil {
+		return
+	}
+	p.spin++
+	fmt.Fprintf(p.w, "\r%s %c %s (%s)   ", p.label, `|/-\`[p.spin%4], note, time.Since(p.start).Round(time.Second))
+}
+
+// done ends the line.
+func (p *progress) done() {
+	if p.w != nil {
+		fmt.Fprintln(p.w)
+	}
+}
