@@ -84,7 +84,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	deliveries.Start(ctx)
 	defer deliveries.Stop()
 	root := http.NewServeMux()
-	root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: *adminToken, Notify: callbacks, Logger: log}).Handler())
+	root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: *adminToken, Notify: callbacks, Orgs: a.orgs, ESIMs: a.esims, Logger: log}).Handler())
 	root.Handle("/", srv.Handler())
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {

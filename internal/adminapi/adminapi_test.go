@@ -16,8 +16,10 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/adminapi"
+	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/notify"
+	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
 )
@@ -36,6 +38,9 @@ type env struct {
 	srv    *httptest.Server
 	org    orgs.Organisation
 	key    string
+	cat    *catalogue.Service
+	esims  *esims.Service
+	orders *orders.Service
 
 	mu  sync.Mutex
 	got [][]byte
@@ -69,8 +74,14 @@ func newEnv(t *testing.T, adminToken string) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.cat = catalogue.NewService(db, now)
+	if err := e.cat.Import(ctx, fixtureCatalogue()); err != nil {
+		t.Fatal(err)
+	}
+	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: e.cat, Now: now})
+	e.orders = orders.NewService(db, e.esims, e.cat, now, nil)
 	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: e.notify}).Handler())
+	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: e.notify, Orgs: e.orgs, ESIMs: e.esims}).Handler())
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	return e

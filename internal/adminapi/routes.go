@@ -12,6 +12,11 @@ func (s *Server) routes(mux *http.ServeMux) {
 		pattern string
 		h       handlerFunc
 	}{
+		// Organisations (throwaway sandbox ones for test suites) and usage
+		// from the network.
+		{"POST /admin/v1/organisations", s.createOrganisation},
+		{"GET /admin/v1/organisations", s.listOrganisations},
+		{"POST /admin/v1/usage", s.ingestUsage},
 		// Callback settings: eSIM Go's URL and version, and esimd's additions.
 		{"GET /admin/v1/organisations/{org}/callbacks", s.getCallbacks},
 		{"PUT /admin/v1/organisations/{org}/callbacks", s.putCallbacks},
@@ -28,6 +33,6 @@ func (s *Server) routes(mux *http.ServeMux) {
 		mux.Handle(rt.pattern, s.admin(rt.h))
 	}
 	mux.Handle(Prefix, s.admin(func(w http.ResponseWriter, r *http.Request) error {
-		return fault.NotFoundf("%s %s is not an endpoint of the admin API; see README-callbacks.md for its routes", r.Method, r.URL.Path)
+		return fault.NotFoundf("%s %s is not an endpoint of the admin API; see the README's admin API section for its routes", r.Method, r.URL.Path)
 	}))
 }

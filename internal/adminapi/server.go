@@ -22,8 +22,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/notify"
+	"github.com/esimd/esimd/internal/orgs"
 )
 
 // Config is what the admin API needs from the process.
@@ -31,6 +33,9 @@ type Config struct {
 	// Token is the operator admin token; "" turns the admin API off.
 	Token  string
 	Notify *notify.Service
+	// Orgs enables organisation management; ESIMs enables usage ingest.
+	Orgs   *orgs.Service
+	ESIMs  *esims.Service
 	Logger *slog.Logger
 }
 

@@ -84,7 +84,7 @@ func startServer(t *testing.T) string {
 	api := httpapi.New(httpapi.Config{Orgs: orgSvc, Catalogue: cat, ESIMs: engine, Orders: orderSvc,
 		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks), Health: db.Ping})
 	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: callbacks}).Handler())
+	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: callbacks, Orgs: orgSvc, ESIMs: engine}).Handler())
 	doc := apidoc.Handler()
 	mux.Handle("GET /openapi.yaml", doc)
 	mux.Handle("GET /docs", doc)
@@ -296,6 +296,12 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	const a = "/admin/v1/organisations/{org}/callbacks"
 	const o = "/admin/v1/organisations/1/callbacks"
 	bearer := []string{"Authorization", "Bearer " + adminToken}
+	c.call("POST", "/admin/v1/organisations", "/admin/v1/organisations", map[string]any{"name": "throwaway", "balance": 10}, bearer...)
+	c.call("GET", "/admin/v1/organisations", "/admin/v1/organisations", nil, bearer...)
+	c.call("POST", "/admin/v1/usage", "/admin/v1/usage", map[string]any{"records": []map[string]any{
+		{"recordId": "r1", "iccid": iccid, "bytes": 1000, "mccmnc": "23430", "timestamp": "2026-01-01T00:00:00Z"},
+		{"recordId": "r2", "iccid": "8999901999999999994", "bytes": 1, "country": "GB", "timestamp": "2026-01-01T00:00:00Z"},
+	}}, bearer...)
 	c.call("GET", a, o, nil, bearer...)
 	c.call("GET", a, o, nil, "Authorization", "Bearer wrong")
 	c.call("PUT", a, o, map[string]any{"callbackUrl": rcv.URL, "standardWebhooks": true}, bearer...)

@@ -16,7 +16,8 @@ type IngestRecord struct {
 	RecordID string    // unique per record in the feed; a resent record is not charged again
 	ICCID    string    //
 	Bytes    int64     //
-	MCC, MNC string    // where the data was used (or Country)
+	MCC, MNC string    // where the data was used (or MCCMNC, or Country)
+	MCCMNC   string    // MCC and MNC as one 5- or 6-digit string
 	Country  string    // ISO code, when the feed has no MCC/MNC
 	At       time.Time // when the data was used
 }
@@ -139,6 +140,15 @@ func latest(t time.Time, last *time.Time) time.Time {
 // resolveNetwork turns a record's MCC/MNC or country into a registration
 // with the network's name and TADIG from the coverage data.
 func resolveNetwork(snap *catalogue.Snapshot, profile string, r IngestRecord) (Registration, error) {
+	if r.MCCMNC != "" {
+		if r.MCC != "" || r.MNC != "" {
+			return Registration{}, fault.Invalidf("give mccmnc or mcc and mnc, not both")
+		}
+		if len(r.MCCMNC) < 5 || len(r.MCCMNC) > 6 {
+			return Registration{}, fault.Invalidf("mccmnc must be 5 or 6 digits, got %q", r.MCCMNC)
+		}
+		r.MCC, r.MNC = r.MCCMNC[:3], r.MCCMNC[3:]
+	}
 	if r.MCC == "" && r.MNC == "" {
 		if r.Country == "" {
 			return Registration{}, fault.Invalidf("give mcc and mnc, or country")
