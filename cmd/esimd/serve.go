@@ -74,6 +74,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
 		Idempotency: idempotency.NewService(a.db, time.Now),
 		Sandbox:     sb,
+		Notify:      callbacks,
 		RateLimit:   *rateLimit, Health: a.db.Ping,
 	})
 	a.worker.Start(ctx)

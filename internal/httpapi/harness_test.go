@@ -23,6 +23,7 @@ import (
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
@@ -80,6 +81,7 @@ type env struct {
 	esims   *esims.Service
 	orders  *orders.Service
 	sandbox *sandbox.Service
+	notify  *notify.Service
 	orgs    *orgs.Service
 	org     orgs.Organisation
 	key     string
@@ -124,9 +126,10 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	e.db, e.cat = db, cat
 	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
 	e.orders = orders.NewService(db, e.esims, cat, now, nil)
-	e.sandbox = sandbox.NewService(db, e.esims, cat, now, nil)
+	e.notify = notify.New(notify.Config{Store: db, Orgs: e.orgs, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef")})
+	e.sandbox = sandbox.NewService(db, e.esims, cat, now, e.notify)
 	api := httpapi.New(httpapi.Config{Orgs: e.orgs, Catalogue: cat, ESIMs: e.esims, Orders: e.orders, Idempotency: idempotency.NewService(db, now),
-		Sandbox:   e.sandbox,
+		Sandbox: e.sandbox, Notify: e.notify,
 		RateLimit: opt.rateLimit, Now: now, Health: db.Ping})
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)

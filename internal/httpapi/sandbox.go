@@ -11,6 +11,7 @@ import (
 
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/sandbox"
 )
 
@@ -344,22 +345,49 @@ func (s *Server) sandboxCallbacks(w http.ResponseWriter, r *request) error {
 			return fault.Invalidf("after must be a callback id, got %q", truncateText(v, 40))
 		}
 	}
+	type eventJSON struct {
+		ID      int64           `json:"id"`
+		Kind    string          `json:"kind"`
+		ICCID   string          `json:"iccid,omitempty"`
+		Date    time.Time       `json:"date"`
+		Version string          `json:"version"`
+		Body    json.RawMessage `json:"body"`
+		Payload json.RawMessage `json:"payload"`
+		Status  string          `json:"deliveryStatus,omitempty"`
+		Tries   int             `json:"deliveryAttempts,omitempty"`
+	}
+	out := struct {
+		Callbacks []eventJSON `json:"callbacks"`
+	}{Callbacks: []eventJSON{}}
+	if s.cfg.Notify != nil {
+		// The outbox with its delivery state, and each body exactly as the
+		// organisation's callback version sends it.
+		states, err := s.cfg.Notify.Events(r.Context(), r.org.ID, notify.EventQuery{AfterID: after, Limit: limit})
+		if err != nil {
+			return err
+		}
+		for _, ev := range states {
+			body, err := notify.Render(ev.Kind, ev.Payload, r.org.CallbackVersion)
+			if err != nil {
+				return err
+			}
+			out.Callbacks = append(out.Callbacks, eventJSON{ID: ev.ID, Kind: ev.Kind, ICCID: ev.ICCID, Date: ev.At, Version: r.org.CallbackVersion,
+				Body: body, Payload: ev.Payload, Status: ev.Status, Tries: ev.Attempts})
+		}
+		writeJSON(w, http.StatusOK, out)
+		return nil
+	}
 	events, err := s.cfg.ESIMs.Events(r.Context(), r.org.ID, after, limit)
 	if err != nil {
 		return err
 	}
-	type eventJSON struct {
-		ID      int64          `json:"id"`
-		Kind    string         `json:"kind"`
-		ICCID   string         `json:"iccid,omitempty"`
-		Date    time.Time      `json:"date"`
-		Payload map[string]any `json:"payload"`
-	}
-	out := struct {
-		Callbacks []eventJSON `json:"callbacks"`
-	}{Callbacks: make([]eventJSON, 0, len(events))}
 	for _, ev := range events {
-		out.Callbacks = append(out.Callbacks, eventJSON{ID: ev.ID, Kind: ev.Kind, ICCID: ev.ICCID, Date: ev.At, Payload: ev.Payload})
+		payload, err := json.Marshal(ev.Payload)
+		if err != nil {
+			return err
+		}
+		out.Callbacks = append(out.Callbacks, eventJSON{ID: ev.ID, Kind: ev.Kind, ICCID: ev.ICCID, Date: ev.At, Version: r.org.CallbackVersion,
+			Body: payload, Payload: payload})
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -2,14 +2,21 @@ package httpapi_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/esimd/esimd/esimapi"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 )
 
@@ -84,6 +91,8 @@ func (e *env) bundleStates(t *testing.T, iccid string) map[string]string {
 func TestSandboxStory(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	var cursor int64
+	rcv := newReceiver(t)
+	e.useReceiver(t, rcv)
 	// Day 0, 12:00: buy a 1 GB bundle on a new eSIM, then queue two more.
 	var o orderBody
 	e.post("/v2.5/orders", `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_V2","quantity":1}]}`).json(t, &o)
@@ -169,6 +178,41 @@ func TestSandboxStory(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"esim_1GB_7D_GB_V2": "depleted", "esim_3GB_30D_GB_V2": "expired", "esim_1GB_7D_REUL_V2": "lapsed"}, e.bundleStates(t, iccid)); diff != "" {
 		t.Errorf("final bundle states (-want +got):\n%s", diff)
+	}
+	// Every callback reached the receiver, signed, with the body the
+	// sandbox shows, in order; the utilisation bodies carry the bundle.
+	if err := e.notify.DeliverDue(context.Background(), e.org.ID); err != nil {
+		t.Fatal(err)
+	}
+	var all struct {
+		Callbacks []struct {
+			ID             int64           `json:"id"`
+			Body           json.RawMessage `json:"body"`
+			DeliveryStatus string          `json:"deliveryStatus"`
+		} `json:"callbacks"`
+	}
+	e.get("/sandbox/v1/callbacks?limit=1000").json(t, &all)
+	got := rcv.bodies()
+	if len(got) != len(all.Callbacks) || len(got) != 13 {
+		t.Fatalf("receiver got %d callbacks, the sandbox lists %d; want 13", len(got), len(all.Callbacks))
+	}
+	for i, c := range all.Callbacks {
+		if string(got[i].body) != string(c.Body) || c.DeliveryStatus != "delivered" || got[i].eventID != strconv.FormatInt(c.ID, 10) {
+			t.Errorf("callback %d: received %s (event %s), listed %s (%s)", c.ID, got[i].body, got[i].eventID, c.Body, c.DeliveryStatus)
+		}
+		if err := esimapi.VerifySignature(got[i].body, got[i].header, e.key); err != nil {
+			t.Errorf("callback %d: %v", c.ID, err)
+		}
+	}
+	var fiftyPct map[string]any
+	if err := json.Unmarshal(got[6].body, &fiftyPct); err != nil {
+		t.Fatal(err)
+	}
+	bundle, _ := fiftyPct["bundle"].(map[string]any)
+	if fiftyPct["alertType"] != "Utilisation" || fiftyPct["iccid"] != iccid || bundle["name"] != "esim_1GB_7D_GB_V2" ||
+		bundle["initialQuantity"] != float64(1_000_000_000) || bundle["remainingQuantity"] != float64(500_000_000) ||
+		bundle["startTime"] != "2026-03-01T13:00:00Z" || bundle["endTime"] != "2026-03-08T13:00:00Z" {
+		t.Errorf("the 50 %% body = %s", got[6].body)
 	}
 	if res := e.get("/v2.5/esims/" + iccid); !strings.Contains(string(res.body), `"state":"deactivated"`) {
 		t.Errorf("eSIM after deletion: %s", res.body)
@@ -343,4 +387,54 @@ func TestSandboxAutopilot(t *testing.T) {
 	if got := used(running); got != 150_000_000 {
 		t.Errorf("usage went on after the autopilot was switched off: %d", got)
 	}
+}
+
+// receiver is a callback endpoint that keeps what it gets.
+type receiver struct {
+	srv *httptest.Server
+	mu  sync.Mutex
+	got []received
+}
+
+type received struct {
+	eventID string
+	header  http.Header
+	body    []byte
+}
+
+func newReceiver(t *testing.T) *receiver {
+	r := &receiver{}
+	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		b, _ := io.ReadAll(req.Body)
+		r.mu.Lock()
+		r.got = append(r.got, received{eventID: req.Header.Get("X-Esimd-Event-Id"), header: req.Header.Clone(), body: b})
+		r.mu.Unlock()
+	}))
+	t.Cleanup(r.srv.Close)
+	return r
+}
+
+func (r *receiver) bodies() []received {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]received(nil), r.got...)
+}
+
+// useReceiver points the organisation's V3 callbacks at rcv and seals its
+// key for signing.
+func (e *env) useReceiver(t *testing.T, rcv *receiver) {
+	t.Helper()
+	ctx := context.Background()
+	url, version := rcv.srv.URL, "V3"
+	if _, err := e.notify.Configure(ctx, e.org.ID, notify.Change{URL: &url, Version: &version}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.notify.SealSigningKey(ctx, e.org.ID, e.key); err != nil {
+		t.Fatal(err)
+	}
+	o, err := e.orgs.Get(ctx, e.org.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.org = o
 }

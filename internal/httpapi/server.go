@@ -20,6 +20,7 @@ import (
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/idempotency"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
@@ -35,7 +36,10 @@ type Config struct {
 	Idempotency *idempotency.Service
 	// Sandbox enables /sandbox/v1 and injected faults; nil turns them off.
 	Sandbox *sandbox.Service
-	Logger  *slog.Logger
+	// Notify lets the sandbox show callbacks as delivered (bodies per
+	// version, delivery state); nil shows the outbox only.
+	Notify *notify.Service
+	Logger *slog.Logger
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.
 	RateLimit int
