@@ -5,9 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/esimd/esimd/internal/background"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -177,11 +177,8 @@ type Worker struct {
 	svc      *Service
 	interval time.Duration
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
-	kick   chan struct{}
+	kick     chan struct{}
+	run      background.Runner
 }
 
 // NewWorker returns a worker that looks for due work every interval and
@@ -194,16 +191,7 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 }
 
 // Start runs the worker until Stop or ctx ends.
-func (w *Worker) Start(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return
-	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.loop(ctx)
-}
+func (w *Worker) Start(ctx context.Context) { w.run.Start(ctx, w.loop) }
 
 // Kick asks the worker to look for due work now (after an asynchronous
 // order was queued).
@@ -215,19 +203,9 @@ func (w *Worker) Kick() {
 }
 
 // Stop ends the worker and waits for the item in progress to finish.
-func (w *Worker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel = nil
-	w.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
+func (w *Worker) Stop() { w.run.Stop() }
 
 func (w *Worker) loop(ctx context.Context) {
-	defer close(w.done)
 	t := time.NewTicker(w.interval)
 	defer t.Stop()
 	for {

@@ -3,8 +3,9 @@ package notify
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
+
+	"github.com/esimd/esimd/internal/background"
 )
 
 // Worker delivers callbacks in the background: it claims due events as
@@ -15,10 +16,7 @@ type Worker struct {
 	svc      *Service
 	interval time.Duration
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	run      background.Runner
 }
 
 // NewWorker returns a worker that looks for due callbacks every interval
@@ -34,35 +32,16 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 }
 
 // Start runs the worker until Stop or ctx ends.
-func (w *Worker) Start(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return
-	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go w.loop(ctx)
-}
+func (w *Worker) Start(ctx context.Context) { w.run.Start(ctx, w.loop) }
 
 // Kick asks the worker to look for due callbacks now.
 func (w *Worker) Kick() { w.svc.wake() }
 
 // Stop ends the worker. Attempts in flight finish (each within the attempt
 // timeout) and are recorded before it returns; nothing new is claimed.
-func (w *Worker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel = nil
-	w.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
+func (w *Worker) Stop() { w.run.Stop() }
 
 func (w *Worker) loop(ctx context.Context) {
-	defer close(w.done)
 	s := w.svc
 	tick := time.NewTicker(w.interval)
 	defer tick.Stop()

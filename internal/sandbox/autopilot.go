@@ -3,9 +3,9 @@ package sandbox
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/esimd/esimd/internal/background"
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
@@ -111,10 +111,7 @@ type AutopilotWorker struct {
 	svc      *Service
 	interval time.Duration
 	log      *slog.Logger
-
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan struct{}
+	run      background.Runner
 }
 
 // NewAutopilotWorker returns a worker ticking every interval.
@@ -127,15 +124,7 @@ func NewAutopilotWorker(svc *Service, interval time.Duration, log *slog.Logger) 
 
 // Start runs the worker until Stop or ctx ends.
 func (w *AutopilotWorker) Start(ctx context.Context) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel != nil {
-		return
-	}
-	ctx, w.cancel = context.WithCancel(ctx)
-	w.done = make(chan struct{})
-	go func() {
-		defer close(w.done)
+	w.run.Start(ctx, func(ctx context.Context) {
 		t := time.NewTicker(w.interval)
 		defer t.Stop()
 		for {
@@ -148,17 +137,8 @@ func (w *AutopilotWorker) Start(ctx context.Context) {
 				}
 			}
 		}
-	}()
+	})
 }
 
 // Stop ends the worker and waits for the step in progress.
-func (w *AutopilotWorker) Stop() {
-	w.mu.Lock()
-	cancel, done := w.cancel, w.done
-	w.cancel = nil
-	w.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
-	}
-}
+func (w *AutopilotWorker) Stop() { w.run.Stop() }
