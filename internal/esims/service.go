@@ -3,7 +3,6 @@ package esims
 import (
 	"context"
 	"crypto/rand"
-	"fmt"
 	"math/big"
 	"slices"
 	"strings"
@@ -33,6 +32,9 @@ type Config struct {
 	// SandboxSMDP is the SM-DP+ host of the built-in sandbox SM-DP+, whose
 	// profiles exist only inside esimd.
 	SandboxSMDP string
+	// Live is where live organisations' profiles come from; nil means the
+	// imported pool.
+	Live SMDP
 }
 
 // Service is the eSIM use cases.
@@ -41,20 +43,26 @@ type Service struct {
 	orgs    OrgStore
 	cat     *catalogue.Service
 	now     func() time.Time
-	smdp    string
+	sandbox SMDP // the built-in SM-DP+ of sandbox organisations
+	live    SMDP // profiles of live organisations
 	dueMu   sync.RWMutex
 	handler map[string]func(ctx context.Context, d DueItem) error
 }
 
 // NewService returns the engine.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, orgs: cfg.Orgs, cat: cfg.Catalogue, now: cfg.Now, smdp: cfg.SandboxSMDP,
+	s := &Service{store: cfg.Store, orgs: cfg.Orgs, cat: cfg.Catalogue, now: cfg.Now, live: cfg.Live,
 		handler: map[string]func(ctx context.Context, d DueItem) error{}}
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.smdp == "" {
-		s.smdp = "smdp.sandbox.esimd.invalid"
+	address := cfg.SandboxSMDP
+	if address == "" {
+		address = "smdp.sandbox.esimd.invalid"
+	}
+	s.sandbox = SandboxSMDP{Store: cfg.Store, Address: address}
+	if s.live == nil {
+		s.live = PoolSMDP{Store: cfg.Store}
 	}
 	s.handler[DueBundleExpiry] = s.dueExpire
 	s.handler[DueBundleLapse] = s.dueLapse
@@ -87,34 +95,19 @@ const sandboxICCIDPrefix = "8999901"
 func IsSandboxICCID(iccid string) bool { return strings.HasPrefix(iccid, sandboxICCIDPrefix) }
 
 // Provision creates n eSIMs for an organisation on a network profile, in
-// the caller's transaction: sandbox organisations get profiles from the
-// built-in SM-DP+, live ones draw from the imported profile pool.
+// the caller's transaction, with profiles from its SM-DP+ adapter: the
+// built-in one for sandbox organisations, the live one (the imported pool
+// unless configured otherwise) for live organisations.
 // Errors: Unavailable when the pool has too few profiles.
 func (s *Service) Provision(ctx context.Context, org *orgs.Organisation, profile string, n int, brandingID string) ([]ESIM, error) {
 	now := s.OrgNow(org)
-	var pool []PoolProfile
+	source := s.live
 	if org.Sandbox {
-		first, err := s.store.NextCounter(ctx, "sandbox_iccid", int64(n))
-		if err != nil {
-			return nil, err
-		}
-		for i := range n {
-			serial := first + int64(i)
-			iccid, err := esimid.NewICCID(fmt.Sprintf("%s%011d", sandboxICCIDPrefix, serial))
-			if err != nil {
-				return nil, fmt.Errorf("sandbox ICCID %d: %w", serial, err)
-			}
-			pool = append(pool, PoolProfile{ICCID: iccid.String(), MatchingID: randomMatchingID(), SMDPAddress: s.smdp,
-				PIN: randomDigits(4), PUK: randomDigits(8), Profile: profile})
-		}
-	} else {
-		var err error
-		if pool, err = s.store.ClaimPoolProfiles(ctx, profile, n); err != nil {
-			return nil, err
-		}
-		if len(pool) < n {
-			return nil, fault.E(fault.Unavailable, "the operator's eSIM pool has %d profile(s) left on %s and the order needs %d; retry after the pool is refilled", len(pool), profile, n)
-		}
+		source = s.sandbox
+	}
+	pool, err := source.Profiles(ctx, profile, n)
+	if err != nil {
+		return nil, err
 	}
 	if brandingID == "" {
 		brandingID = "esimd (default)"
