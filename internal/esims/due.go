@@ -80,7 +80,20 @@ func (s *Service) dueExpire(ctx context.Context, d DueItem) error {
 	if err != nil || a.State != BundleActive {
 		return err
 	}
-	return s.expire(ctx, &a, d.DueAt)
+	if err := s.expire(ctx, &a, d.DueAt); err != nil {
+		return err
+	}
+	e, err := s.store.ESIMByID(ctx, a.ESIMID)
+	if err != nil {
+		return err
+	}
+	if e.MSISDN == "" {
+		return nil
+	}
+	if err := s.syncMSISDN(ctx, &e, d.DueAt, "Bundle expired"); err != nil {
+		return err
+	}
+	return s.store.UpdateESIM(ctx, &e)
 }
 
 // expire ends an active assignment at the end of its validity.

@@ -138,17 +138,20 @@ type Assignment struct {
 	Unlimited      bool
 	InitialBytes   int64
 	RemainingBytes int64
-	DurationDays   int
-	Autostart      bool
-	Price          money.Amount // what the organisation paid for it
-	BatchID        *int64       // the inventory batch it came from, for refunds to inventory
-	AssignedAt     time.Time
-	StartedAt      *time.Time
-	EndsAt         *time.Time
-	LapsesAt       time.Time
-	EndedAt        *time.Time
-	Used           bool
-	AlertsSent     uint8
+	// Voice minutes and SMS of bundles with those allowances; zero otherwise.
+	InitialMinutes, RemainingMinutes int64
+	InitialSMS, RemainingSMS         int64
+	DurationDays                     int
+	Autostart                        bool
+	Price                            money.Amount // what the organisation paid for it
+	BatchID                          *int64       // the inventory batch it came from, for refunds to inventory
+	AssignedAt                       time.Time
+	StartedAt                        *time.Time
+	EndsAt                           *time.Time
+	LapsesAt                         time.Time
+	EndedAt                          *time.Time
+	Used                             bool
+	AlertsSent                       uint8
 }
 
 // HistoryEntry is one line of an eSIM's history.

@@ -192,6 +192,14 @@ func (s *Service) Assign(ctx context.Context, org *orgs.Organisation, e *ESIM, b
 		Description: b.Description, Profile: b.Profile, State: BundleQueued, Unlimited: b.Unlimited,
 		InitialBytes: b.DataBytes, RemainingBytes: b.DataBytes, DurationDays: b.DurationDays, Autostart: b.Autostart,
 		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: now.Add(LapseAfter)}
+	for _, al := range b.Allowances {
+		switch al.Type {
+		case catalogue.AllowanceVoice:
+			a.InitialMinutes, a.RemainingMinutes = al.Amount, al.Amount
+		case catalogue.AllowanceSMS:
+			a.InitialSMS, a.RemainingSMS = al.Amount, al.Amount
+		}
+	}
 	if err := s.store.InsertAssignment(ctx, &a); err != nil {
 		return a, err
 	}
@@ -466,6 +474,9 @@ func (s *Service) deactivate(ctx context.Context, o *orgs.Organisation, e *ESIM,
 			return err
 		}
 	}
+	if err := s.syncMSISDN(ctx, e, now, "Bundle revoked"); err != nil {
+		return err
+	}
 	e.State, e.ProfileStatus = StateDeactivated, ProfileDeactivated
 	e.LastAction, e.LastActionAt, e.DeletionDueAt = HistESIMDeleted, now, nil
 	for _, k := range []string{DueInactivity, DueDeletion} {
@@ -503,6 +514,9 @@ func (s *Service) RevokeAssignment(ctx context.Context, e *ESIM, a *Assignment, 
 		return err
 	}
 	e.LastAction, e.LastActionAt = HistBundleRevoked, now
+	if err := s.syncMSISDN(ctx, e, now, "Bundle revoked"); err != nil {
+		return err
+	}
 	if err := s.store.UpdateESIM(ctx, e); err != nil {
 		return err
 	}

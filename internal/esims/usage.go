@@ -27,6 +27,8 @@ type UsageRecord struct {
 	Org     orgs.ID
 	ICCID   string
 	Bytes   int64
+	Minutes int64 // voice minutes used
+	SMS     int64 // messages sent
 	Network Registration
 	At      time.Time // the organisation's time of use; zero means now
 	// FromNetwork marks records of a live network feed: usage there proves
@@ -38,6 +40,8 @@ type UsageRecord struct {
 type UsageResult struct {
 	Charged    int64    // bytes charged to bundles
 	Unbilled   int64    // bytes no bundle covered (no bundle, or none valid in that country)
+	Minutes    int64    // voice minutes charged
+	SMS        int64    // messages charged
 	Assignment []string // references of the assignments charged
 }
 
@@ -150,8 +154,8 @@ func (s *Service) ApplyUsageBatch(ctx context.Context, recs []UsageRecord) (resu
 
 func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult, error) {
 	var res UsageResult
-	if rec.Bytes < 0 {
-		return res, fault.Invalidf("bytes must not be negative, got %d", rec.Bytes)
+	if rec.Bytes < 0 || rec.Minutes < 0 || rec.SMS < 0 {
+		return res, fault.Invalidf("bytes, minutes and sms must not be negative")
 	}
 	e, err := s.Get(ctx, rec.Org, rec.ICCID)
 	if err != nil {
@@ -196,9 +200,9 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 	}
 	remaining := rec.Bytes
 	for remaining > 0 {
-		a := pickBundle(as, snap, country)
-		if a == nil {
-			break
+		a := pickBundle(as, snap, country, hasData)
+		if a == nil || (!a.Unlimited && a.State == BundleActive && a.RemainingBytes == 0) {
+			break // no data left in the bundle in use (its voice or SMS may remain)
 		}
 		if a.State != BundleActive {
 			if err := s.start(ctx, &e, a, at); err != nil {
@@ -219,19 +223,45 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 		if err := s.alerts(ctx, &e, a, at); err != nil {
 			return res, err
 		}
-		if !a.Unlimited && a.RemainingBytes == 0 {
-			if err := s.endAssignment(ctx, a, BundleDepleted, at); err != nil {
+		if err := s.settle(ctx, &e, a, at); err != nil {
+			return res, err
+		}
+	}
+	// Voice and SMS go to the bundle in use (or the next one that has them,
+	// when none is in use); one active bundle per eSIM.
+	for _, u := range []struct {
+		n     int64
+		has   func(*Assignment) bool
+		take  func(*Assignment, int64) int64
+		total *int64
+	}{
+		{rec.Minutes, hasVoice, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingMinutes); a.RemainingMinutes -= c; return c }, &res.Minutes},
+		{rec.SMS, hasSMS, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingSMS); a.RemainingSMS -= c; return c }, &res.SMS},
+	} {
+		if u.n == 0 {
+			continue
+		}
+		a := pickBundle(as, snap, country, u.has)
+		if a == nil || (a.State == BundleActive && !u.has(a)) {
+			continue
+		}
+		if a.State != BundleActive {
+			if err := s.start(ctx, &e, a, at); err != nil {
 				return res, err
 			}
-			if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistBundleDepleted, BundleName: a.BundleName, At: at}); err != nil {
-				return res, err
-			}
-		} else if err := s.store.UpdateAssignment(ctx, a); err != nil {
+		}
+		*u.total += u.take(a, u.n)
+		a.Used = true
+		res.Assignment = append(res.Assignment, a.Reference)
+		if err := s.settle(ctx, &e, a, at); err != nil {
 			return res, err
 		}
 	}
 	res.Unbilled = remaining
-	if rec.Bytes > 0 {
+	if err := s.syncMSISDN(ctx, &e, at, "Bundle depleted"); err != nil {
+		return res, err
+	}
+	if rec.Bytes > 0 || rec.Minutes > 0 || rec.SMS > 0 {
 		e.LastActivityAt = at
 		if err := s.scheduleInactivity(ctx, &e); err != nil {
 			return res, err
@@ -272,17 +302,42 @@ func (s *Service) endOverdue(ctx context.Context, as []Assignment, at time.Time)
 	return nil
 }
 
-// pickBundle returns the active assignment, else the oldest queued one
-// whose bundle covers the country (unknown coverage counts as covering).
-func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string) *Assignment {
+func hasData(a *Assignment) bool  { return a.Unlimited || a.InitialBytes > 0 }
+func hasVoice(a *Assignment) bool { return a.InitialMinutes > 0 }
+func hasSMS(a *Assignment) bool   { return a.InitialSMS > 0 }
+
+// exhausted reports whether every allowance of a bundle is used up.
+func exhausted(a *Assignment) bool {
+	return !a.Unlimited && a.RemainingBytes == 0 && a.RemainingMinutes == 0 && a.RemainingSMS == 0
+}
+
+// settle saves an assignment after a charge, ending it as depleted when
+// nothing of it is left.
+func (s *Service) settle(ctx context.Context, e *ESIM, a *Assignment, at time.Time) error {
+	if !exhausted(a) {
+		return s.store.UpdateAssignment(ctx, a)
+	}
+	if err := s.endAssignment(ctx, a, BundleDepleted, at); err != nil {
+		return err
+	}
+	return s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistBundleDepleted, BundleName: a.BundleName, At: at})
+}
+
+// pickBundle returns the active assignment if it has the allowance, else,
+// when none is active, the oldest queued one with the allowance whose
+// bundle covers the country (unknown coverage counts as covering).
+func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, has func(*Assignment) bool) *Assignment {
 	for i := range as {
 		if as[i].State == BundleActive {
-			return &as[i]
+			if has(&as[i]) {
+				return &as[i]
+			}
+			return nil
 		}
 	}
 	for i := range as {
 		a := &as[i]
-		if a.State != BundleQueued {
+		if a.State != BundleQueued || !has(a) {
 			continue
 		}
 		if country == "" || snap == nil {
@@ -292,6 +347,41 @@ func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string) *Assi
 		if !ok || slices.Contains(b.Countries, country) || slices.Contains(b.Roaming, country) {
 			return a
 		}
+	}
+	return nil
+}
+
+// msisdnPrefix is the UK's range for drama (+44 7700 900000–900999),
+// numbers that never reach a real subscriber.
+const msisdnPrefix = "447700900"
+
+// syncMSISDN gives a sandbox eSIM a phone number while a bundle with voice
+// or SMS is active (MSISDNEnabled) and takes it back when none is
+// (MSISDNDisabled with the reason). Live numbers come from the network, not
+// from esimd.
+func (s *Service) syncMSISDN(ctx context.Context, e *ESIM, at time.Time, reason string) error {
+	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
+	if err != nil {
+		return err
+	}
+	want := false
+	for _, a := range as {
+		if a.State == BundleActive && (hasVoice(&a) || hasSMS(&a)) {
+			want = true
+		}
+	}
+	switch {
+	case want && e.MSISDN == "" && IsSandboxICCID(e.ICCID):
+		n, err := s.store.NextCounter(ctx, "sandbox_msisdn", 1)
+		if err != nil {
+			return err
+		}
+		e.MSISDN = fmt.Sprintf("%s%03d", msisdnPrefix, n%1000)
+		return s.emit(ctx, e, "MSISDNEnabled", map[string]any{"alertType": "MSISDNEnabled", "iccid": e.ICCID, "msisdn": e.MSISDN, "reason": "Bundle started"}, at)
+	case !want && e.MSISDN != "":
+		msisdn := e.MSISDN
+		e.MSISDN = ""
+		return s.emit(ctx, e, "MSISDNDisabled", map[string]any{"alertType": "MSISDNDisabled", "iccid": e.ICCID, "msisdn": msisdn, "reason": reason}, at)
 	}
 	return nil
 }

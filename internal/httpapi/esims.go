@@ -634,7 +634,19 @@ func newAssignmentJSON(v apiVersion, snap *catalogue.Snapshot, a *esims.Assignme
 	if inMB {
 		al.Unit, al.InitialAmount, al.RemainingAmount = "MB", esimMBNumber(a.InitialBytes), esimMBNumber(a.RemainingBytes)
 	}
-	j.Allowances = []assignmentAllowanceJSON{al}
+	j.Allowances = nil
+	if a.Unlimited || a.InitialBytes > 0 || (a.InitialMinutes == 0 && a.InitialSMS == 0) {
+		j.Allowances = append(j.Allowances, al)
+	}
+	// Voice and SMS, counted in minutes and messages on both endpoints.
+	if a.InitialMinutes > 0 {
+		j.Allowances = append(j.Allowances, assignmentAllowanceJSON{Type: string(catalogue.AllowanceVoice), Service: string(catalogue.ServiceStandard),
+			Description: a.BundleName + " (voice)", Unit: "MINS", InitialAmount: esimBytesNumber(a.InitialMinutes), RemainingAmount: esimBytesNumber(a.RemainingMinutes)})
+	}
+	if a.InitialSMS > 0 {
+		j.Allowances = append(j.Allowances, assignmentAllowanceJSON{Type: string(catalogue.AllowanceSMS), Service: string(catalogue.ServiceStandard),
+			Description: a.BundleName + " (sms)", Unit: "SMS", InitialAmount: esimBytesNumber(a.InitialSMS), RemainingAmount: esimBytesNumber(a.RemainingSMS)})
+	}
 	return j
 }
 

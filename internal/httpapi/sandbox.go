@@ -163,6 +163,9 @@ type deviceJSON struct {
 	LastSeen              *time.Time `json:"lastSeen,omitempty"`
 	BytesCharged          *int64     `json:"bytesCharged,omitempty"`
 	BytesUnbilled         *int64     `json:"bytesUnbilled,omitempty"`
+	MinutesCharged        *int64     `json:"minutesCharged,omitempty"`
+	SMSCharged            *int64     `json:"smsCharged,omitempty"`
+	MSISDN                string     `json:"msisdn,omitempty"`
 	AssignmentsReferences []string   `json:"assignments,omitempty"`
 }
 
@@ -264,27 +267,30 @@ func (s *Server) sandboxUsage(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	for _, k := range []string{"minutes", "sms"} {
-		if _, _, ok := f.raw(k); ok {
-			return fault.Invalidf("%s cannot be used: no bundle in this catalogue has a voice or SMS allowance; use bytes", k)
-		}
+	minutes, _, err := f.int64("minutes")
+	if err != nil {
+		return err
+	}
+	sms, _, err := f.int64("sms")
+	if err != nil {
+		return err
 	}
 	switch {
 	case hasBytes && hasMB:
 		return fault.Invalidf("give bytes or megabytes, not both")
 	case hasMB:
-		if mb > 1<<40 {
-			return fault.Invalidf("megabytes is too large")
+		if mb > 1<<40 || mb < 0 {
+			return fault.Invalidf("megabytes must be between 0 and 2^40")
 		}
 		bytes = mb * 1_000_000
-	case !hasBytes:
-		return fault.Invalidf("bytes is required: how much data the device uses, e.g. {\"bytes\": 50000000}")
+	case !hasBytes && minutes == 0 && sms == 0:
+		return fault.Invalidf("give bytes (or megabytes), minutes or sms: what the device uses, e.g. {\"bytes\": 50000000}")
 	}
 	where, err := readWhere(f)
 	if err != nil {
 		return err
 	}
-	res, err := sb.Use(r.Context(), r.org.ID, r.PathValue("iccid"), bytes, where)
+	res, err := sb.Use(r.Context(), r.org.ID, r.PathValue("iccid"), sandbox.Usage{Bytes: bytes, Minutes: minutes, SMS: sms}, where)
 	if err != nil {
 		return err
 	}
@@ -294,6 +300,8 @@ func (s *Server) sandboxUsage(w http.ResponseWriter, r *request) error {
 	}
 	out := newDeviceJSON(e)
 	out.BytesCharged, out.BytesUnbilled, out.AssignmentsReferences = &res.Charged, &res.Unbilled, res.Assignment
+	out.MinutesCharged, out.SMSCharged = &res.Minutes, &res.SMS
+	out.MSISDN = e.MSISDN
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/esimd/esimd/esimapi"
+	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
@@ -331,7 +333,7 @@ func TestSandboxDeviceErrors(t *testing.T) {
 		{"/attach", `{"mccmnc":"2x430"}`, "5 or 6 digits"},
 		{"/attach", `{}`, "country"},
 		{"/usage", `{"bytes":1000}`, "attach it first"},
-		{"/usage", `{"minutes":5}`, "voice"},
+		{"/usage", `{"minutes":5}`, "attach it first"},
 		{"/usage", `{"bytes":0,"country":"US"}`, "positive"},
 		{"/install", `{}`, "already installed"},
 	} {
@@ -437,4 +439,58 @@ func (e *env) useReceiver(t *testing.T, rcv *receiver) {
 		t.Fatal(err)
 	}
 	e.org = o
+}
+
+// TestVoiceAndSMSAllowances: a bundle with voice and SMS gives a sandbox
+// eSIM a phone number while it runs, counts minutes and messages, and takes
+// the number back when it ends.
+func TestVoiceAndSMSAllowances(t *testing.T) {
+	d := fixture()
+	voice := d.Bundles[0]
+	voice.Name, voice.Description = "esim_1GB_7D_GB_VOICE", "eSIM, 1GB, 100 mins, 50 SMS, 7 Days, United Kingdom"
+	voice.Allowances = append(slices.Clone(voice.Allowances),
+		catalogue.Allowance{Type: catalogue.AllowanceVoice, Service: catalogue.ServiceStandard, Description: "100 mins", Amount: 100},
+		catalogue.Allowance{Type: catalogue.AllowanceSMS, Service: catalogue.ServiceStandard, Description: "50 SMS", Amount: 50})
+	d.Bundles = append(d.Bundles, voice)
+	e := newEnv(t, envOptions{data: &d})
+	var o orderBody
+	e.post("/v2.5/orders", `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_1GB_7D_GB_VOICE","quantity":1}]}`).json(t, &o)
+	iccid := o.Order[0].ICCIDs[0]
+	e.post("/sandbox/v1/esims/"+iccid+"/install", "")
+	e.post("/sandbox/v1/esims/"+iccid+"/attach", `{"country":"GB"}`)
+	res := e.post("/sandbox/v1/esims/"+iccid+"/usage", `{"minutes":30,"sms":10}`)
+	if res.status != 200 || !strings.Contains(string(res.body), `"minutesCharged":30`) || !strings.Contains(string(res.body), `"smsCharged":10`) || !strings.Contains(string(res.body), `"msisdn":"447700900`) {
+		t.Fatalf("voice and SMS usage: %d %s", res.status, res.body)
+	}
+	res = e.get("/v2.5/esims/" + iccid + "/bundles/esim_1GB_7D_GB_VOICE")
+	for _, want := range []string{`"type":"VOICE"`, `"initialAmount":100,"remainingAmount":70,"unit":"MINS"`, `"type":"SMS"`, `"initialAmount":50,"remainingAmount":40,"unit":"SMS"`} {
+		if !strings.Contains(string(res.body), want) {
+			t.Errorf("bundle lacks %s: %s", want, res.body)
+		}
+	}
+	if res := e.get("/v2.5/esims/" + iccid); !strings.Contains(string(res.body), `"msisdn":"447700900`) {
+		t.Errorf("eSIM details without the MSISDN: %s", res.body)
+	}
+	// More minutes than are left: only what is left is charged.
+	if res := e.post("/sandbox/v1/esims/"+iccid+"/usage", `{"minutes":500}`); !strings.Contains(string(res.body), `"minutesCharged":70`) {
+		t.Errorf("minutes beyond the allowance: %s", res.body)
+	}
+	e.post("/sandbox/v1/clock/advance", `{"duration":"8d"}`)
+	var cursor int64
+	kinds := strings.Join(e.newCallbacks(t, &cursor), "\n")
+	for _, want := range []string{"MSISDNEnabled @2026-03-01T12:00:00Z", "MSISDNDisabled @2026-03-08T12:00:00Z"} {
+		if !strings.Contains(kinds, want) {
+			t.Errorf("callbacks lack %q:\n%s", want, kinds)
+		}
+	}
+	var l callbackList
+	e.get("/sandbox/v1/callbacks?limit=100").json(t, &l)
+	for _, c := range l.Callbacks {
+		if c.Kind == "MSISDNDisabled" && c.Payload["reason"] != "Bundle expired" {
+			t.Errorf("MSISDNDisabled reason %v, want Bundle expired", c.Payload["reason"])
+		}
+	}
+	if res := e.get("/v2.5/esims/" + iccid); strings.Contains(string(res.body), `"msisdn"`) {
+		t.Errorf("the number outlived its bundle: %s", res.body)
+	}
 }

@@ -254,20 +254,26 @@ func (s *Service) Attach(ctx context.Context, org orgs.ID, iccid string, w Where
 	return s.esims.Attach(ctx, org, iccid, reg, time.Time{})
 }
 
-// Use consumes data on the eSIM's current network (or, with w set, after
-// moving there), through the same function network usage goes through.
-func (s *Service) Use(ctx context.Context, org orgs.ID, iccid string, bytes int64, w Where) (esims.UsageResult, error) {
+// Usage is what a simulated device uses.
+type Usage struct {
+	Bytes, Minutes, SMS int64
+}
+
+// Use consumes data, voice minutes or SMS on the eSIM's current network
+// (or, with w set, after moving there), through the same function network
+// usage goes through.
+func (s *Service) Use(ctx context.Context, org orgs.ID, iccid string, u Usage, w Where) (esims.UsageResult, error) {
 	if _, err := s.sandboxOrg(ctx, org); err != nil {
 		return esims.UsageResult{}, err
 	}
-	if bytes <= 0 {
-		return esims.UsageResult{}, fault.Invalidf("bytes must be positive, got %d", bytes)
+	if u.Bytes < 0 || u.Minutes < 0 || u.SMS < 0 || u.Bytes+u.Minutes+u.SMS == 0 {
+		return esims.UsageResult{}, fault.Invalidf("bytes, minutes or sms must be positive (and none negative)")
 	}
 	e, err := s.esims.Get(ctx, org, iccid)
 	if err != nil {
 		return esims.UsageResult{}, err
 	}
-	rec := esims.UsageRecord{Org: org, ICCID: iccid, Bytes: bytes}
+	rec := esims.UsageRecord{Org: org, ICCID: iccid, Bytes: u.Bytes, Minutes: u.Minutes, SMS: u.SMS}
 	if w != (Where{}) {
 		if rec.Network, err = s.network(ctx, &e, w); err != nil {
 			return esims.UsageResult{}, err
