@@ -15,6 +15,13 @@ import (
 // them must be present and no other may be.
 const BundleCSVHeader = "name,description,groups,countries,roaming,data_mb,duration_days,autostart,speeds,profile,price"
 
+// BundleCSVOptional are further columns a bundle CSV may have: voice
+// minutes and SMS included in the bundle (empty or absent: none).
+var BundleCSVOptional = []string{"voice_minutes", "sms"}
+
+// MaxUnits bounds voice_minutes and sms.
+const MaxUnits = 10_000_000
+
 // MaxDataMB bounds data_mb in ParseBundleCSV (one petabyte).
 const MaxDataMB = 1_000_000_000
 
@@ -35,6 +42,8 @@ const MaxDataMB = 1_000_000_000
 //	speeds         generations separated by ";" (2G, 3G, 4G, 5G), may be empty
 //	profile        1, 1.0 or Profile 1
 //	price          decimal number, at most 4 decimals, not negative
+//	voice_minutes  optional column: minutes of calls included (empty: none)
+//	sms            optional column: messages included (empty: none)
 //
 // An unlimited bundle in one of the standard unlimited groups gets that tier's
 // daily full-speed data and throttle (see Family); other unlimited bundles
@@ -54,9 +63,17 @@ func ParseBundleCSV(r io.Reader) ([]catalogue.Bundle, error) {
 		}
 		col[w] = i
 	}
+	for _, o := range BundleCSVOptional {
+		i, err := t.find(key(o))
+		if err != nil {
+			return nil, err
+		}
+		col[o] = i // -1 when absent
+	}
+	known := append(slices.Clone(want), BundleCSVOptional...)
 	for i, h := range t.header {
-		if h != "" && !slices.ContainsFunc(want, func(w string) bool { return key(w) == t.keys[i] }) {
-			return nil, t.headerErr(i, "unknown column %q in the header; the columns are %s", h, BundleCSVHeader)
+		if h != "" && !slices.ContainsFunc(known, func(w string) bool { return key(w) == t.keys[i] }) {
+			return nil, t.headerErr(i, "unknown column %q in the header; the columns are %s (and optionally %s)", h, BundleCSVHeader, strings.Join(BundleCSVOptional, ", "))
 		}
 	}
 
@@ -266,6 +283,22 @@ func bundleRow(t *table, col map[string]int) (catalogue.Bundle, error) {
 	if fam != 0 {
 		b.DailyHighSpeedBytes = fam.DailyHighSpeedBytes()
 		b.ThrottleKbps = fam.ThrottleKbps()
+	}
+	for _, u := range []struct {
+		column string
+		kind   catalogue.AllowanceType
+		label  string
+	}{{"voice_minutes", catalogue.AllowanceVoice, "voice"}, {"sms", catalogue.AllowanceSMS, "sms"}} {
+		i := col[u.column]
+		if i < 0 || t.cell(i) == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(t.cell(i), 10, 64)
+		if err != nil || n < 1 || n > MaxUnits {
+			return catalogue.Bundle{}, t.cellErr(i, "%q in column %s is not a whole number from 1 to %d", t.cell(i), t.colName(i), MaxUnits)
+		}
+		b.Allowances = append(b.Allowances, catalogue.Allowance{Type: u.kind, Service: catalogue.ServiceStandard,
+			Description: fmt.Sprintf("%s (%s)", name, u.label), Amount: n})
 	}
 	return b, nil
 }

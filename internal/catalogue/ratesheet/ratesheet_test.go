@@ -268,7 +268,7 @@ func TestParseErrors(t *testing.T) {
 		{"bundles missing column", bundles, "name,price\n",
 			`line 1: the header has no "description" column`},
 		{"bundles unknown column", bundles, bHdr[:len(bHdr)-1] + ",colour\n",
-			`line 1: unknown column "colour" in the header; the columns are ` + BundleCSVHeader},
+			`line 1: unknown column "colour" in the header; the columns are ` + BundleCSVHeader + " (and optionally voice_minutes, sms)"},
 		{"bundles no name", bundles, bHdr + ",d,Standard Fixed,GB,,1000,7,true,4G,1,1.5\n",
 			`line 2: the "name" cell is empty`},
 		{"bundles data", bundles, bHdr + "b1,d,Standard Fixed,GB,,1GB,7,true,4G,1,1.5\n",
@@ -626,6 +626,29 @@ func BenchmarkLoad(b *testing.B) {
 	for b.Loop() {
 		if _, err := Load(fsys); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+func TestBundleCSVVoiceAndSMS(t *testing.T) {
+	in := BundleCSVHeader + ",voice_minutes,sms\n" +
+		"talk_5GB_30D_GB,,Talk,GB,,5000,30,true,4G,1,9.5,100,50\n" +
+		"data_1GB_7D_GB,,Data,GB,,1000,7,true,4G,1,1.5,,\n"
+	got, err := ParseBundleCSV(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || len(got[0].Allowances) != 3 || len(got[1].Allowances) != 1 {
+		t.Fatalf("allowances = %+v / %+v", got[0].Allowances, got[1].Allowances)
+	}
+	v, s := got[0].Allowances[1], got[0].Allowances[2]
+	if v.Type != catalogue.AllowanceVoice || v.Amount != 100 || s.Type != catalogue.AllowanceSMS || s.Amount != 50 {
+		t.Errorf("voice %+v, sms %+v", v, s)
+	}
+	for _, bad := range []string{"0", "-5", "many", "10000001"} {
+		row := "talk_5GB_30D_GB,,Talk,GB,,5000,30,true,4G,1,9.5," + bad + ",\n"
+		if _, err := ParseBundleCSV(strings.NewReader(BundleCSVHeader + ",voice_minutes,sms\n" + row)); err == nil || !strings.Contains(err.Error(), "voice_minutes") {
+			t.Errorf("voice_minutes %q: %v", bad, err)
 		}
 	}
 }
