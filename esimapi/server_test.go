@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -20,7 +19,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
-	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 // The contract tests drive the real esimd handler, built as the server
@@ -82,14 +81,7 @@ const (
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
 	ts := &testServer{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
 	now := func() time.Time { ts.mu.Lock(); defer ts.mu.Unlock(); return ts.now }
 	orgSvc := orgs.NewService(db, now)

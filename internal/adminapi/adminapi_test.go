@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,6 +21,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 const token = "test-admin-token-0123456789"
@@ -50,14 +50,8 @@ type env struct {
 func newEnv(t *testing.T, adminToken string) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
+	var err error
 	now := func() time.Time { return t0 }
 	e := &env{t: t, db: db, orgs: orgs.NewService(db, now)}
 	e.notify = notify.New(notify.Config{Store: db, Orgs: e.orgs, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef"),

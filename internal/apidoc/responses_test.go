@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +28,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
-	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 const (
@@ -42,14 +41,7 @@ const (
 func startServer(t *testing.T) string {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
 	now := time.Now
 	orgSvc := orgs.NewService(db, now)
 	cat := catalogue.NewService(db, now)

@@ -18,6 +18,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 // Sizes in bytes, base 10 as the catalogue counts them.
@@ -112,14 +113,7 @@ func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: filepath.Join(t.TempDir(), "esimd.db")}
-	db, err := store.Open(ctx, e.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, e.path)
 	e.db = db
 	e.orgs = orgs.NewService(db, e.clock.Now)
 	e.cat = catalogue.NewService(db, e.clock.Now)

@@ -28,6 +28,7 @@ import (
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
 	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the current responses")
@@ -98,14 +99,8 @@ type envOptions struct {
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
+	var err error
 	e := &env{t: t, clockMu: &sync.Mutex{}}
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	e.clock = &start

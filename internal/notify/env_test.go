@@ -19,6 +19,7 @@ import (
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files with the bodies received now")
@@ -71,14 +72,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: filepath.Join(t.TempDir(), "esimd.db")}
-	db, err := store.Open(ctx, e.path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db := storetest.Open(t, e.path)
 	e.db = db
 	now := e.clock.Now
 	if opt.realClock {

@@ -2,7 +2,6 @@ package orgs_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,19 +9,12 @@ import (
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
-	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 func newService(t *testing.T) *orgs.Service {
 	t.Helper()
-	db, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
 	return orgs.NewService(db, func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) })
 }
 

@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -15,19 +14,12 @@ import (
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 func openDB(t testing.TB) *store.DB {
 	t.Helper()
-	ctx := context.Background()
-	db, err := store.Open(ctx, filepath.Join(t.TempDir(), "esimd.db"), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	if _, err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	db, _ := storetest.New(t)
 	return db
 }
 
