@@ -99,7 +99,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          nil,
 	}
-	fmt.Fprintf(e.stdout, "esimd listening on http://%s (database %s)\n", ln.Addr(), c.db)
+	fmt.Fprintf(e.stdout, "esimd listening on http://%s (database %s); API reference at http://%s/docs\n", ln.Addr(), c.db, ln.Addr())
 	log.Info("listening", "addr", ln.Addr().String(), "db", c.db, "rate_limit", *rateLimit)
 
 	errc := make(chan error, 1)
@@ -142,7 +142,7 @@ func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount, c
 		e.sealKey(ctx, callbacks, o.ID, key)
 		fmt.Fprintf(e.stdout, "created sandbox organisation %d %q with balance %s %s\n", o.ID, o.Name, o.Balance, o.Currency)
 		fmt.Fprintf(e.stdout, "API key: %s\n", key)
-		fmt.Fprintln(e.stdout, "(shown once; try: curl -H 'X-API-Key: "+key+"' http://localhost:8080/v2.5/organisation)")
+		fmt.Fprintln(e.stdout, "(shown once; it is stored only as a hash)")
 		return nil
 	}
 	if fixed == "" {
