@@ -35,9 +35,6 @@ const (
 	maxInstallReferences = 100
 	// installQRSize is the width and height of each QR code PNG.
 	installQRSize = 512
-	// installRetryAfter is the Retry-After, in seconds, while an order is
-	// still being processed.
-	installRetryAfter = "5"
 )
 
 // installLinks says which one-tap install links a request asked for with
@@ -255,8 +252,7 @@ func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *requ
 		}
 		switch o.Status {
 		case orders.StatusProcessing:
-			w.Header().Set("Retry-After", installRetryAfter)
-			return nil, fault.E(fault.Unavailable, "order %s is still being processed; retry after the number of seconds in Retry-After", o.Reference)
+			return nil, processing(w, o.Reference)
 		case orders.StatusFailed:
 			return nil, fault.Invalidf("order %s failed and has no eSIMs: %s", o.Reference, o.StatusMessage)
 		}
