@@ -284,7 +284,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *request) error {
 // processing is the answer for a read that depends on work still running.
 func processing(w http.ResponseWriter, ref string) error {
 	w.Header().Set("Retry-After", "5")
-	return fault.E(fault.Unavailable, "order %s is still processing; retry after the number of seconds in Retry-After", ref)
+	return fault.E(fault.Unavailable, "order %s is still being processed; retry after the number of seconds in Retry-After", ref)
 }
 
 type inventoryBatchJSON struct {
