@@ -29,6 +29,7 @@ Usage:
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
   esimd callbacks  show|set|log|events|replay|test|seal-key ORG …             callback settings, delivery log, replays
+  esimd bench      [--duration 5s] [--clients 8] [--scenarios …] [--json FILE]  load harness over loopback
 
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
 Run "esimd COMMAND -h" for a command's flags.
@@ -73,6 +74,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.pool(ctx, rest)
 	case "callbacks":
 		return e.callbacks(ctx, rest)
+	case "bench":
+		return e.bench(ctx, rest)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

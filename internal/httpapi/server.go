@@ -170,6 +170,12 @@ type messageBody struct {
 // writeError writes {"message": …} with the kind's status and logs the
 // error once: 4xx at Warn, 5xx at Error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+		// The client went away: nothing failed on our side and nobody reads
+		// the answer.
+		s.log.Debug("request cancelled by the client", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path)
+		return
+	}
 	kind := fault.KindOf(err)
 	status, ok := statusOf[kind]
 	if !ok {

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestBench runs a very short bench of every scenario and checks the shape
+// of what it reports, never the timings.
+func TestBench(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr syncBuffer
+	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	err := e.bench(context.Background(), []string{"--duration", "200ms", "--clients", "2", "--esims", "20", "--json", out})
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatalf("decode %s: %v", out, err)
+	}
+	if rep.Machine.NumCPU < 1 || rep.Machine.GOOS == "" || rep.Machine.GOARCH == "" || rep.Machine.GoVersion == "" {
+		t.Errorf("machine: %+v", rep.Machine)
+	}
+	if rep.Flags.Clients != 2 || rep.Flags.Duration != "200ms" || rep.Flags.ESIMs != 20 {
+		t.Errorf("flags: %+v", rep.Flags)
+	}
+	if len(rep.Scenarios) != len(benchScenarioNames) {
+		t.Fatalf("%d scenarios reported, want %d", len(rep.Scenarios), len(benchScenarioNames))
+	}
+	for i, r := range rep.Scenarios {
+		if r.Name != benchScenarioNames[i] {
+			t.Errorf("scenario %d is %q, want %q", i, r.Name, benchScenarioNames[i])
+		}
+		if r.Requests <= 0 || r.Errors != 0 || r.Throughput <= 0 || r.Ratio <= 0 || r.P99Ms < r.P50Ms {
+			t.Errorf("%s: %+v", r.Name, r)
+		}
+		if !strings.Contains(stdout.String(), r.Name) {
+			t.Errorf("table lacks %s:\n%s", r.Name, stdout.String())
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
+	}
+}
+
+func TestBenchRequestsAndSubset(t *testing.T) {
+	var stdout, stderr syncBuffer
+	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	if err := e.bench(context.Background(), []string{"--requests", "30", "--clients", "3", "--esims", "5", "--scenarios", "esim,apply"}); err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"baseline", "esim", "apply", "30 requests per scenario"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	if strings.Contains(stdout.String(), "order-assign") {
+		t.Errorf("unselected scenario ran:\n%s", stdout.String())
+	}
+}
+
+func TestBenchRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{{"--scenarios", "nope"}, {"--clients", "0"}, {"--duration", "0s"}, {"extra"}} {
+		var stdout, stderr syncBuffer
+		e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+		if err := e.bench(context.Background(), args); exitCode(err) != 2 {
+			t.Errorf("bench %q: %v, want a usage error", args, err)
+		}
+	}
+}
