@@ -21,6 +21,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/esimd/esimd/esimid"
 	"github.com/esimd/esimd/internal/catalogue/demodata"
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/idempotency"
@@ -29,6 +30,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
+	"github.com/esimd/esimd/internal/store"
 )
 
 // benchKey is the API key of the benchmark's sandbox organisation.
@@ -76,6 +78,33 @@ type benchReport struct {
 		Scenarios []string `json:"scenarios"`
 	} `json:"flags"`
 	Scenarios []benchResult `json:"scenarios"`
+	Scale     *benchScale   `json:"scale,omitempty"`
+}
+
+// benchScale is what --scale measured beside the scenarios.
+type benchScale struct {
+	ESIMs         int     `json:"esims"`
+	Assignments   int     `json:"assignments"`
+	HistoryRows   int     `json:"historyRows"`
+	SeedSeconds   float64 `json:"seedSeconds"`
+	DatabaseBytes int64   `json:"databaseBytes"`
+	PeakRSSBytes  int64   `json:"peakRSSBytes"` // the whole process: server, clients and seeding
+}
+
+// peakRSS is the process's peak resident memory (Linux VmHWM), 0 elsewhere.
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb int64
+			fmt.Sscan(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), &kb)
+			return kb * 1024
+		}
+	}
+	return 0
 }
 
 // benchScenario is a request a client repeats: next builds the i-th one.
@@ -98,6 +127,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	scenarioList := fs.String("scenarios", strings.Join(benchScenarioNames, ","), "comma-separated scenarios to run; the baseline always runs")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
+	scale := fs.Int("scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -113,6 +143,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: --duration must be more than 0 and at most 1h, got %s", errUsage, *duration)
 	case *nESIMs < 1 || *nESIMs > 1_000_000:
 		return fmt.Errorf("%w: --esims must be 1 to 1000000, got %d", errUsage, *nESIMs)
+	case *scale < 0 || *scale > 2_000_000:
+		return fmt.Errorf("%w: --scale must be 0 to 2000000, got %d", errUsage, *scale)
 	}
 	selected := map[string]bool{"baseline": true}
 	for _, s := range strings.Split(*scenarioList, ",") {
@@ -185,6 +217,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 	defer stopBase()
 
+	var report benchReport
 	// Seed what the scenarios read and consume.
 	var iccids, attached []string
 	if selected["esim"] || selected["usage"] {
@@ -235,6 +268,31 @@ func (e env) bench(ctx context.Context, args []string) error {
 		}
 	}
 
+	var scaleFirst int64
+	if *scale > 0 {
+		first, err := a.db.NextCounter(ctx, "sandbox_iccid", int64(*scale))
+		if err != nil {
+			return err
+		}
+		scaleFirst = first
+		b, _ := a.catalogue.Current(ctx).Bundle(benchBundle)
+		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs, %d assignments and %d history rows in bulk\n", *scale, 2**scale, 10**scale)
+		t0 := time.Now()
+		if err := a.db.SeedESIMs(ctx, org.ID, b, first, store.SeedSize{ESIMs: *scale, AssignmentsPer: 2, HistoryPer: 10}, time.Now()); err != nil {
+			return fmt.Errorf("seed at scale: %w", err)
+		}
+		report.Scale = &benchScale{ESIMs: *scale, Assignments: 2 * *scale, HistoryRows: 10 * *scale, SeedSeconds: time.Since(t0).Seconds()}
+		for _, n := range []string{"esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale"} {
+			selected[n] = true
+		}
+	}
+	scaleICCID := func(i int64) string {
+		// A spread-out pick (Knuth's multiplicative hash) so that reads do
+		// not walk the table in order.
+		k := (uint64(i) * 2654435761) % uint64(*scale)
+		id, _ := esimid.NewICCID(fmt.Sprintf("8999901%011d", scaleFirst+int64(k)))
+		return id.String()
+	}
 	get := func(path string) func(int64) (string, string, []byte) {
 		return func(int64) (string, string, []byte) { return "GET", path, nil }
 	}
@@ -253,6 +311,14 @@ func (e env) bench(ctx context.Context, args []string) error {
 			next: func(i int64) (string, string, []byte) {
 				return "GET", "/v2.5/esims/" + iccids[i%int64(len(iccids))], nil
 			}},
+		"esim-at-scale": {describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", *scale), base: apiURL,
+			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i), nil }},
+		"esim-list-at-scale": {describe: "GET /v2.5/esims?perPage=50&filterBy=iccid&filter=… (prefix search)", base: apiURL,
+			next: func(i int64) (string, string, []byte) {
+				return "GET", "/v2.5/esims?perPage=50&filterBy=iccid&filter=" + scaleICCID(i)[:15], nil
+			}},
+		"esim-bundles-at-scale": {describe: "GET /v2.5/esims/{iccid}/bundles", base: apiURL,
+			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i) + "/bundles", nil }},
 		"order-validate": {describe: "POST /v2.5/orders validate", base: apiURL, next: post("/v2.5/orders", orderBody("validate"))},
 		"order-assign":   {describe: "POST /v2.5/orders transaction, assign 1", base: apiURL, next: post("/v2.5/orders", orderBody("transaction"))},
 		"apply":          {describe: "POST /v2.5/esims/apply from inventory", base: apiURL, next: post("/v2.5/esims/apply", `{"name":"`+benchBundle+`"}`)},
@@ -262,7 +328,6 @@ func (e env) bench(ctx context.Context, args []string) error {
 			}},
 	}
 
-	var report benchReport
 	report.Started = time.Now().UTC()
 	report.Machine.NumCPU = runtime.NumCPU()
 	report.Machine.GOOS, report.Machine.GOARCH, report.Machine.GoVersion = runtime.GOOS, runtime.GOARCH, runtime.Version()
@@ -273,7 +338,11 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}, Timeout: 60 * time.Second}
 	defer client.CloseIdleConnections()
 	var baseline float64
-	for _, name := range benchScenarioNames {
+	names := slices.Clone(benchScenarioNames)
+	if *scale > 0 {
+		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
+	}
+	for _, name := range names {
 		if !selected[name] {
 			continue
 		}
@@ -304,6 +373,15 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(e.stdout, "%d CPUs, %s/%s, %s; %d clients, %s\n", report.Machine.NumCPU, report.Machine.GOOS, report.Machine.GOARCH,
 		report.Machine.GoVersion, *clients, benchBound(*duration, *requests))
+	if report.Scale != nil {
+		if report.Scale.DatabaseBytes, err = a.db.Size(ctx); err != nil {
+			return err
+		}
+		report.Scale.PeakRSSBytes = peakRSS()
+		fmt.Fprintf(e.stdout, "at scale: %d eSIMs, %d assignments, %d history rows seeded in %.1f s; database %.1f MB; peak memory %.1f MB\n",
+			report.Scale.ESIMs, report.Scale.Assignments, report.Scale.HistoryRows, report.Scale.SeedSeconds,
+			float64(report.Scale.DatabaseBytes)/1e6, float64(report.Scale.PeakRSSBytes)/1e6)
+	}
 	for _, r := range report.Scenarios {
 		if r.FirstError != "" {
 			fmt.Fprintf(e.stderr, "bench: %s: %d errors, the first: %s\n", r.Name, r.Errors, r.FirstError)

@@ -77,3 +77,35 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestBenchAtScale(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr syncBuffer
+	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	if err := e.bench(context.Background(), []string{"--requests", "40", "--clients", "2", "--esims", "5", "--scenarios", "esim", "--scale", "300", "--json", out}); err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Scale == nil || rep.Scale.ESIMs != 300 || rep.Scale.Assignments != 600 || rep.Scale.HistoryRows != 3000 || rep.Scale.DatabaseBytes <= 0 {
+		t.Fatalf("scale section = %+v", rep.Scale)
+	}
+	got := map[string]benchResult{}
+	for _, r := range rep.Scenarios {
+		got[r.Name] = r
+	}
+	for _, name := range []string{"esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale"} {
+		if r, ok := got[name]; !ok || r.Requests != 40 || r.Errors != 0 {
+			t.Errorf("%s: %+v (first error %q)", name, r, r.FirstError)
+		}
+	}
+	if !strings.Contains(stdout.String(), "at scale: 300 eSIMs") {
+		t.Errorf("output lacks the scale line:\n%s", stdout.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
@@ -208,3 +209,5 @@ func TestCatalogueRoundTrip(t *testing.T) {
 		t.Fatalf("re-import gave version %q (before %q), err %v; want a new version", v3, v1, err)
 	}
 }
+
+func esimsQuery() esims.ListQuery { return esims.ListQuery{Page: 1, PerPage: 10} }
