@@ -41,12 +41,16 @@ func (s *Server) ledger(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	org, err := s.cfg.Orgs.Get(r.Context(), r.org.ID) // the exact balance, not the authentication cache's
+	if err != nil {
+		return err
+	}
 	out := struct {
 		Currency string            `json:"currency"`
 		Balance  money.Amount      `json:"balance"`
 		Entries  []ledgerEntryJSON `json:"entries"`
 		Next     *int64            `json:"next,omitempty"`
-	}{Currency: r.org.Currency, Balance: r.org.Balance, Entries: make([]ledgerEntryJSON, 0, len(entries))}
+	}{Currency: org.Currency, Balance: org.Balance, Entries: make([]ledgerEntryJSON, 0, len(entries))}
 	for _, e := range entries {
 		out.Entries = append(out.Entries, ledgerEntryJSON{ID: e.ID, Kind: string(e.Kind), Amount: e.Amount, BalanceAfter: e.BalanceAfter,
 			Reference: e.Reference, Description: e.Description, CreatedAt: e.CreatedAt})

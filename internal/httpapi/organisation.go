@@ -30,7 +30,12 @@ type organisationJSON struct {
 // GET /organisation: the live API wraps the organisation in a one-element
 // list (notes 0.3.2). Keys are stored hashed, so apiKey shows the key's hint.
 func (s *Server) getOrganisation(w http.ResponseWriter, r *request) error {
-	o := r.org
+	// Read afresh: authentication may answer from a cache a second old,
+	// and the balance must be exact.
+	o, err := s.cfg.Orgs.Get(r.Context(), r.org.ID)
+	if err != nil {
+		return err
+	}
 	p := o.Profile
 	groups := o.Groups
 	if len(groups) == 0 {

@@ -126,3 +126,45 @@ func TestCredit(t *testing.T) {
 		t.Errorf("credit unknown organisation: %v", err)
 	}
 }
+
+// TestAuthenticationCache: a key is trusted for AuthCacheTTL without asking
+// the database, and a revocation through the service takes effect at once.
+func TestAuthenticationCache(t *testing.T) {
+	db, _ := storetest.New(t)
+	s := orgs.NewService(db, time.Now)
+	ctx := context.Background()
+	o, key, err := s.Create(ctx, orgs.NewOrganisation{Name: "A"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, key); err != nil {
+		t.Fatal(err)
+	}
+	keys, _ := s.APIKeys(ctx, o.ID)
+	// Revoked behind the service's back (as another node would): the cache
+	// still answers within the TTL, then the database does.
+	if err := db.RevokeAPIKey(ctx, o.ID, keys[0].ID, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, key); err != nil {
+		t.Fatalf("within the TTL: %v, want the cached answer", err)
+	}
+	time.Sleep(orgs.AuthCacheTTL + 50*time.Millisecond)
+	if _, err := s.Authenticate(ctx, key); !fault.Is(err, fault.Unauthenticated) {
+		t.Fatalf("after the TTL: %v, want Unauthenticated", err)
+	}
+	// Through the service, a revocation is immediate.
+	k2, key2, err := s.CreateAPIKey(ctx, o.ID, "second")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, key2); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RevokeAPIKey(ctx, o.ID, k2.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, key2); !fault.Is(err, fault.Unauthenticated) {
+		t.Fatalf("right after RevokeAPIKey: %v, want Unauthenticated", err)
+	}
+}
