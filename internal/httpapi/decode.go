@@ -16,13 +16,18 @@ import (
 // 100 lines with ICCIDs) is far smaller.
 const maxBody = 1 << 20
 
-// readBody reads a size-capped request body.
+// readBody reads a request body capped at maxBody.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return readBodyLimit(w, r, maxBody)
+}
+
+// readBodyLimit reads a request body of at most limit bytes.
+func readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return nil, fault.Invalidf("the request body is larger than %d bytes", maxBody)
+			return nil, fault.Invalidf("the request body is larger than %d bytes", limit)
 		}
 		return nil, fault.Invalidf("the request body could not be read")
 	}

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -71,15 +69,7 @@ func esimTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 // readESIMBody reads a request body capped at esimBodyLimit.
 func readESIMBody(w http.ResponseWriter, r *request) ([]byte, error) {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, esimBodyLimit))
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			return nil, fault.Invalidf("the request body is larger than %d bytes", esimBodyLimit)
-		}
-		return nil, fault.Invalidf("the request body could not be read")
-	}
-	return b, nil
+	return readBodyLimit(w, r.Request, esimBodyLimit)
 }
 
 // readESIMObject reads a required JSON object body.
