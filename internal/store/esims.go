@@ -28,8 +28,14 @@ func (db *DB) NextCounter(ctx context.Context, name string, n int64) (int64, err
 func (db *DB) ClaimPoolProfiles(ctx context.Context, profile string, n int) ([]esims.PoolProfile, error) {
 	var out []esims.PoolProfile
 	err := db.InTx(ctx, func(ctx context.Context) error {
+		out = nil // a retried transaction starts again
+		// Nodes claiming at once on PostgreSQL take different profiles.
+		skipLocked := ""
+		if db.engine == EnginePostgres {
+			skipLocked = " FOR UPDATE SKIP LOCKED"
+		}
 		if err := eachRow(db, ctx, `SELECT iccid, matching_id, smdp_address, pin, puk, profile FROM profile_pool
-			WHERE profile = $1 ORDER BY iccid LIMIT $2`, func(r *sql.Rows) error {
+			WHERE profile = $1 ORDER BY iccid LIMIT $2`+skipLocked, func(r *sql.Rows) error {
 			var p esims.PoolProfile
 			if err := r.Scan(&p.ICCID, &p.MatchingID, &p.SMDPAddress, &p.PIN, &p.PUK, &p.Profile); err != nil {
 				return err
@@ -54,9 +60,11 @@ func (db *DB) ClaimPoolProfiles(ctx context.Context, profile string, n int) ([]e
 func (db *DB) InsertPoolProfiles(ctx context.Context, ps []esims.PoolProfile, at time.Time) (int, error) {
 	added := 0
 	err := db.InTx(ctx, func(ctx context.Context) error {
+		added = 0 // a retried transaction starts again
 		for _, p := range ps {
 			res, err := db.exec(ctx, `INSERT INTO profile_pool (iccid, matching_id, smdp_address, pin, puk, profile, imported_at)
-				SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS (SELECT 1 FROM esims WHERE iccid = $1)
+				SELECT CAST($1 AS TEXT), CAST($2 AS TEXT), CAST($3 AS TEXT), CAST($4 AS TEXT), CAST($5 AS TEXT),
+					CAST($6 AS TEXT), CAST($7 AS BIGINT) WHERE NOT EXISTS (SELECT 1 FROM esims WHERE iccid = $1)
 				ON CONFLICT (iccid) DO NOTHING`, p.ICCID, p.MatchingID, p.SMDPAddress, p.PIN, p.PUK, p.Profile, nanos(at))
 			if err != nil {
 				return err
@@ -145,19 +153,19 @@ func (db *DB) UpdateESIM(ctx context.Context, e *esims.ESIM) error {
 // ESIMByICCID returns an organisation's eSIM. Errors: NotFound (also for
 // another organisation's).
 func (db *DB) ESIMByICCID(ctx context.Context, org orgs.ID, iccid string) (esims.ESIM, error) {
-	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE iccid = $1 AND org_id = $2`, iccid, org))
+	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE iccid = $1 AND org_id = $2`+db.forUpdate(ctx), iccid, org))
 	return e, db.mapErr(err)
 }
 
 // ESIMByICCIDAnyOrg returns an eSIM whoever owns it (network ingest).
 func (db *DB) ESIMByICCIDAnyOrg(ctx context.Context, iccid string) (esims.ESIM, error) {
-	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE iccid = $1`, iccid))
+	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE iccid = $1`+db.forUpdate(ctx), iccid))
 	return e, db.mapErr(err)
 }
 
 // ESIMByID returns an eSIM by its row ID.
 func (db *DB) ESIMByID(ctx context.Context, id int64) (esims.ESIM, error) {
-	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE id = $1`, id))
+	e, err := scanESIM(db.queryRow(ctx, `SELECT `+esimColumns+` FROM esims WHERE id = $1`+db.forUpdate(ctx), id))
 	return e, db.mapErr(err)
 }
 
@@ -180,9 +188,9 @@ func (db *DB) ListESIMs(ctx context.Context, org orgs.ID, q esims.ListQuery) ([]
 			}
 			args = append(args, nanos(q.TimeValue))
 		case q.Op == "like" || q.Op == "":
-			op = "LIKE"
+			op = db.like()
 			args = append(args, "%"+escapeLike(q.Value)+"%")
-			where += ` AND ` + col + ` LIKE $2 ESCAPE '\'`
+			where += ` AND ` + col + ` ` + op + ` $2 ESCAPE '\'`
 			col = ""
 		default:
 			args = append(args, q.Value)
@@ -275,6 +283,9 @@ func (db *DB) UpdateAssignment(ctx context.Context, a *esims.Assignment) error {
 
 // Assignment returns one assignment. Errors: NotFound.
 func (db *DB) Assignment(ctx context.Context, id int64) (esims.Assignment, error) {
+	if err := db.lockESIMs(ctx, `SELECT esim_id FROM assignments WHERE id = $1`, id); err != nil {
+		return esims.Assignment{}, err
+	}
 	a, err := scanAssignment(db.queryRow(ctx, `SELECT `+assignmentColumns+` FROM assignments a JOIN esims e ON e.id = a.esim_id WHERE a.id = $1`, id))
 	return a, db.mapErr(err)
 }
@@ -292,11 +303,17 @@ func (db *DB) assignments(ctx context.Context, where string, arg any) ([]esims.A
 
 // AssignmentsOfESIM returns an eSIM's assignments, oldest first.
 func (db *DB) AssignmentsOfESIM(ctx context.Context, esimID int64) ([]esims.Assignment, error) {
+	if err := db.lockESIMs(ctx, `$1`, esimID); err != nil {
+		return nil, err
+	}
 	return db.assignments(ctx, `a.esim_id = $1`, esimID)
 }
 
 // AssignmentsOfOrder returns an order's assignments in order.
 func (db *DB) AssignmentsOfOrder(ctx context.Context, orderID int64) ([]esims.Assignment, error) {
+	if err := db.lockESIMs(ctx, `SELECT esim_id FROM assignments WHERE order_id = $1`, orderID); err != nil {
+		return nil, err
+	}
 	return db.assignments(ctx, `a.order_id = $1`, orderID)
 }
 

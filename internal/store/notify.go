@@ -70,12 +70,19 @@ func (db *DB) dues(ctx context.Context, query string, args ...any) ([]notify.Due
 // lower pending event of the same organisation and ICCID) whose next
 // attempt is due at wall, oldest due first.
 func (db *DB) DueDeliveries(ctx context.Context, wall time.Time, org orgs.ID, exclude []orgs.ID, limit int) ([]notify.Due, error) {
+	// Several nodes claim at once on PostgreSQL: each skips the events
+	// another has locked in its claiming transaction, and a stream whose
+	// head is held is blocked by the NOT EXISTS until that lease ends.
+	skipLocked := ""
+	if db.locking(ctx) {
+		skipLocked = " FOR UPDATE OF d SKIP LOCKED"
+	}
 	return db.dues(ctx, `SELECT `+dueColumns+` FROM event_deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND ($2 = 0 OR d.org_id = $2)
-		AND d.org_id NOT IN (SELECT value FROM json_each($3))
+		AND NOT `+db.inJSONList("d.org_id", 3, true)+`
 		AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.status = 'pending' AND p.org_id = d.org_id
 			AND p.iccid = d.iccid AND p.event_id < d.event_id)
-		ORDER BY d.next_attempt_at, d.event_id LIMIT $4`, nanos(wall), org, jsonText(exclude), limit)
+		ORDER BY d.next_attempt_at, d.event_id LIMIT $4`+skipLocked, nanos(wall), int64(org), jsonText(exclude), limit)
 }
 
 // StreamAfter returns pending events of one stream after an event, in ID
@@ -120,7 +127,9 @@ func (db *DB) AddAttempt(ctx context.Context, a *notify.Attempt) error {
 	}
 	err := db.queryRowW(ctx, `INSERT INTO delivery_attempts (org_id, event_id, kind, attempt, replay, test, url, at, status_code,
 		latency_ns, response, error, outcome, next_attempt_at, signature)
-		SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15
+		SELECT CAST($1 AS BIGINT), CAST($2 AS BIGINT), CAST($3 AS TEXT), CAST($4 AS BIGINT), CAST($5 AS BIGINT),
+			CAST($6 AS BOOLEAN), CAST($7 AS TEXT), CAST($8 AS BIGINT), CAST($9 AS BIGINT), CAST($10 AS BIGINT),
+			CAST($11 AS TEXT), CAST($12 AS TEXT), CAST($13 AS TEXT), CAST($14 AS BIGINT), CAST($15 AS TEXT)
 		WHERE $2 IS NULL OR EXISTS (SELECT 1 FROM events WHERE id = $2) RETURNING id`,
 		a.OrgID, event, a.Kind, a.Attempt, a.Replay, a.Test, a.URL, nanos(a.At), a.StatusCode, int64(a.Latency),
 		a.Response, a.Error, a.Outcome, nullNanos(a.NextAttemptAt), a.Signature).Scan(&a.ID)
@@ -202,7 +211,7 @@ func (db *DB) Requeue(ctx context.Context, org orgs.ID, eventID int64, from, to 
 		return 1, nil
 	}
 	res, err := db.exec(ctx, set+`event_id IN (SELECT id FROM events WHERE org_id = $1 AND created_at >= $3 AND created_at < $4)
-		AND ($5 = '[]' OR status IN (SELECT value FROM json_each($5)))`, org, nanos(at), nanos(from), nanos(to), jsonText(statuses))
+		AND ($5 = '[]' OR `+db.inJSONList("status", 5, false)+`)`, org, nanos(at), nanos(from), nanos(to), jsonText(statuses))
 	if err != nil {
 		return 0, err
 	}

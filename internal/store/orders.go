@@ -156,7 +156,7 @@ func scanBatch(sc interface{ Scan(...any) error }) (orders.Batch, error) {
 
 // Batch returns one batch. Errors: NotFound.
 func (db *DB) Batch(ctx context.Context, id int64) (orders.Batch, error) {
-	return scanBatch(db.queryRow(ctx, `SELECT `+batchColumns+` FROM inventory_batches WHERE id = $1`, id))
+	return scanBatch(db.queryRow(ctx, `SELECT `+batchColumns+` FROM inventory_batches WHERE id = $1`+db.forUpdate(ctx), id))
 }
 
 // Batches lists batches with units left that have not expired at now,
@@ -165,7 +165,7 @@ func (db *DB) Batches(ctx context.Context, org orgs.ID, bundle string, now time.
 	var out []orders.Batch
 	err := eachRow(db, ctx, `SELECT `+batchColumns+` FROM inventory_batches
 		WHERE org_id = $1 AND ($2 = '' OR bundle_name = $2) AND remaining > 0 AND expires_at > $3
-		ORDER BY purchased_at, id`, func(r *sql.Rows) error {
+		ORDER BY purchased_at, id`+db.forUpdate(ctx), func(r *sql.Rows) error {
 		b, err := scanBatch(r)
 		out = append(out, b)
 		return err
@@ -191,7 +191,7 @@ func (db *DB) AdjustBatch(ctx context.Context, id int64, delta int) error {
 // operator credits) since a time.
 func (db *DB) TopupsSince(ctx context.Context, org orgs.ID, since time.Time) (money.Amount, error) {
 	var sum sql.NullInt64
-	err := db.queryRow(ctx, `SELECT sum(total) FROM orders WHERE org_id = $1 AND kind = 'topup' AND created_at >= $2`,
+	err := db.queryRow(ctx, `SELECT CAST(sum(total) AS BIGINT) FROM orders WHERE org_id = $1 AND kind = 'topup' AND created_at >= $2`,
 		org, nanos(since)).Scan(&sum)
 	return money.Amount(sum.Int64), err
 }

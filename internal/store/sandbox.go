@@ -14,7 +14,7 @@ import (
 func (db *DB) ResetOrganisation(ctx context.Context, org orgs.ID, at time.Time) error {
 	return db.InTx(ctx, func(ctx context.Context) error {
 		var start sql.NullInt64
-		if err := db.queryRow(ctx, `SELECT sum(amount) FROM ledger_entries WHERE org_id = $1 AND kind = 'credit'`, org).Scan(&start); err != nil {
+		if err := db.queryRow(ctx, `SELECT CAST(sum(amount) AS BIGINT) FROM ledger_entries WHERE org_id = $1 AND kind = 'credit'`, org).Scan(&start); err != nil {
 			return err
 		}
 		for _, q := range []string{

@@ -72,6 +72,11 @@ func (db *DB) SeedESIMs(ctx context.Context, org orgs.ID, b catalogue.Bundle, fi
 // Size is the database's size on disk in bytes (the main file and its
 // write-ahead log).
 func (db *DB) Size(ctx context.Context) (int64, error) {
+	if db.engine == EnginePostgres {
+		var size int64
+		err := db.queryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&size)
+		return size, err
+	}
 	var pages, pageSize int64
 	if err := db.queryRow(ctx, `SELECT page_count FROM pragma_page_count()`).Scan(&pages); err != nil {
 		return 0, err

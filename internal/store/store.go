@@ -1,6 +1,7 @@
-// Package store keeps esimd's state in SQL: SQLite by default, written so
-// that PostgreSQL can follow with its own migrations and no change to the
-// domain packages.
+// Package store keeps esimd's state in SQL: SQLite (the embedded default)
+// or PostgreSQL (through pgx, for several nodes on one database), each with
+// its own embedded migrations and no difference visible to the domain
+// packages.
 //
 // SQL is written once with $n placeholders and rewritten to ?n for SQLite
 // (the ?n form binds the same argument positions on every SQLite driver).
@@ -13,6 +14,12 @@
 // InTx, reads go to a pool of reader connections and writes to a single
 // writer connection (SQLite allows one writer at a time; queueing in Go is
 // cheaper than spinning on SQLITE_BUSY).
+//
+// On PostgreSQL, transactions run at READ COMMITTED on one pool. What a
+// single SQLite writer gives for free is made explicit there (postgres.go):
+// a write transaction locks the eSIM rows it reads before it changes them,
+// claims of shared work skip rows another node holds, and a transaction
+// that loses a deadlock or serialization race is run again from the start.
 package store
 
 import (
@@ -32,6 +39,7 @@ import (
 	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 	"github.com/pressly/goose/v3"
+	"github.com/pressly/goose/v3/lock"
 
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
@@ -43,8 +51,11 @@ var migrations embed.FS
 // Engine names a database engine.
 type Engine string
 
-// EngineSQLite is the embedded default.
-const EngineSQLite Engine = "sqlite"
+// The engines.
+const (
+	EngineSQLite   Engine = "sqlite" // the embedded default
+	EnginePostgres Engine = "postgres"
+)
 
 // DB is an open database.
 type DB struct {
@@ -66,8 +77,8 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
-		return nil, fault.Invalidf("PostgreSQL is not supported by this build yet; use a SQLite file path for --db")
+	if IsPostgres(dsn) {
+		return openPostgres(ctx, dsn, log)
 	}
 	path := strings.TrimPrefix(dsn, "file:")
 	if path == "" || path == ":memory:" || strings.Contains(path, "mode=memory") {
@@ -126,7 +137,7 @@ func (db *DB) Migrate(ctx context.Context) (applied []string, err error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	p, err := db.migrator(sub)
 	if err != nil {
 		return nil, fmt.Errorf("migrations: %w", err)
 	}
@@ -146,11 +157,24 @@ func (db *DB) SchemaVersion(ctx context.Context) (current, latest int64, err err
 	if err != nil {
 		return 0, 0, err
 	}
-	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub)
+	p, err := db.migrator(sub)
 	if err != nil {
 		return 0, 0, err
 	}
 	return p.GetVersions(ctx)
+}
+
+// migrator returns goose's provider for this engine. On PostgreSQL it holds
+// an advisory lock while it works, so nodes starting together migrate once.
+func (db *DB) migrator(sub fs.FS) (*goose.Provider, error) {
+	if db.engine == EnginePostgres {
+		locker, err := lock.NewPostgresSessionLocker()
+		if err != nil {
+			return nil, err
+		}
+		return goose.NewProvider(goose.DialectPostgres, db.write, sub, goose.WithSessionLocker(locker))
+	}
+	return goose.NewProvider(goose.DialectSQLite3, db.write, sub)
 }
 
 // Ping checks that the database answers.
@@ -179,10 +203,27 @@ func (db *DB) prepareMissed(ctx context.Context, st *txState) {
 // InTx runs fn in one write transaction. Every store method given the
 // context fn receives joins the transaction. Nested calls join the outer
 // transaction. If fn returns an error or panics, nothing is written.
-func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+//
+// On PostgreSQL a transaction that loses a deadlock or a serialization
+// race is rolled back and fn runs again, up to maxAttempts times: fn must
+// keep its effects inside the transaction (or repeat them harmlessly).
+func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
 		return fn(ctx)
 	}
+	for attempt := 1; ; attempt++ {
+		err := db.runTx(ctx, fn)
+		if err == nil || !errors.Is(err, errRetry) || attempt == maxAttempts || ctx.Err() != nil {
+			return err
+		}
+		retryPause(attempt)
+	}
+}
+
+// maxAttempts bounds how often InTx runs a transaction that keeps losing races.
+const maxAttempts = 20
+
+func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.mapErr(err)
@@ -329,6 +370,10 @@ func (db *DB) queryRowW(ctx context.Context, query string, args ...any) row {
 // Conflict so callers can tell "already exists" from a failure of ours.
 var errUnique = errors.New("unique constraint violated")
 
+// errRetry marks an error after which the whole transaction should run
+// again (a PostgreSQL deadlock or serialization failure).
+var errRetry = errors.New("transaction lost a race with another; retry it")
+
 // mapErr turns driver errors into fault kinds.
 func (db *DB) mapErr(err error) error {
 	if err == nil {
@@ -337,14 +382,18 @@ func (db *DB) mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fault.Wrap(fault.NotFound, err, "not found")
 	}
+	if errors.Is(err, errUnique) || errors.Is(err, errRetry) {
+		return err // mapped already
+	}
 	var se *sqlite3.Error
 	if errors.As(err, &se) {
 		switch se.ExtendedCode() {
 		case sqlite3.CONSTRAINT_UNIQUE, sqlite3.CONSTRAINT_PRIMARYKEY:
 			return fault.Wrap(fault.Conflict, fmt.Errorf("%w: %w", errUnique, err), "already exists")
 		}
+		return err
 	}
-	return err
+	return mapPostgresErr(err)
 }
 
 // nanos and fromNanos convert times to and from the stored integer form.
@@ -383,6 +432,9 @@ func (db *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error)
 		return db.mapErr(err)
 	}
 	if err := fn(ctx); err != nil {
+		if errors.Is(err, errRetry) {
+			return err // the whole transaction runs again; undoing this part would hide that
+		}
 		if _, rbErr := st.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT record"); rbErr != nil {
 			return errors.Join(err, db.mapErr(rbErr))
 		}

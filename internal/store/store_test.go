@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,11 +25,23 @@ func openDB(t testing.TB) *store.DB {
 	return db
 }
 
-func TestOpenRefusesMemoryAndPostgres(t *testing.T) {
-	for _, dsn := range []string{":memory:", "", "file::memory:?mode=memory", "postgres://localhost/esimd"} {
+func TestOpenRefusesBadDSNs(t *testing.T) {
+	for _, dsn := range []string{":memory:", "", "file::memory:?mode=memory", "postgres://localhost:notaport/esimd",
+		"postgres://localhost/esimd?connect_timeout=abc"} {
 		if _, err := store.Open(context.Background(), dsn, nil); !fault.Is(err, fault.Invalid) {
 			t.Errorf("Open(%q) = %v, want an Invalid error", dsn, err)
 		}
+	}
+}
+
+func TestOpenUnreachablePostgresHidesPassword(t *testing.T) {
+	// Port 1 on loopback refuses at once.
+	_, err := store.Open(context.Background(), "postgres://esimd:hunter2@127.0.0.1:1/esimd?connect_timeout=2", nil)
+	if err == nil {
+		t.Fatal("Open of an unreachable PostgreSQL succeeded")
+	}
+	if strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Errorf("error %q: want the address without the password", err)
 	}
 }
 
