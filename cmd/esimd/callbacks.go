@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/store"
 )
 
 const callbacksUsage = `esimd callbacks show ORG                          callback settings
@@ -28,9 +30,18 @@ esimd callbacks seal-key ORG                         sign with an existing API k
                                                      (from ESIMD_SEAL_API_KEY or --key)`
 
 // secretKey loads the server secret key that seals API keys for signing
-// callbacks: ESIMD_SECRET_KEY, else <db>.secret (created on first use).
+// callbacks: ESIMD_SECRET_KEY, else <db>.secret (created on first use). On
+// PostgreSQL there is no file beside the database and every node must
+// unseal what any node sealed, so the variable is required there.
 func (e env) secretKey(dbPath string, log *slog.Logger) ([]byte, error) {
-	key, source, err := notify.LoadSecretKey(e.getenv("ESIMD_SECRET_KEY"), dbPath)
+	value := e.getenv("ESIMD_SECRET_KEY")
+	if store.IsPostgres(dbPath) && strings.TrimSpace(value) == "" {
+		example := make([]byte, notify.SecretKeySize)
+		_, _ = rand.Read(example)
+		return nil, fmt.Errorf("on PostgreSQL, set ESIMD_SECRET_KEY to the same %d hex digits on every node "+
+			"(it seals the API keys that sign callbacks); for example ESIMD_SECRET_KEY=%x", 2*notify.SecretKeySize, example)
+	}
+	key, source, err := notify.LoadSecretKey(value, dbPath)
 	if err != nil {
 		return nil, err
 	}

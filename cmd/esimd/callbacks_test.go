@@ -6,15 +6,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 func TestCallbacksCommands(t *testing.T) {
 	ctx := context.Background()
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	var mu sync.Mutex
 	var sigs []string
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

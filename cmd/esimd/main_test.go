@@ -14,6 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/esimd/esimd/internal/store"
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 // syncBuffer is a bytes.Buffer safe for the server goroutine to write
@@ -36,8 +39,15 @@ func (s *syncBuffer) String() string {
 }
 
 func getenvFrom(m map[string]string) func(string) string {
-	return func(k string) string { return m[k] }
+	return func(k string) string {
+		if v, ok := m[k]; ok || k != "ESIMD_SECRET_KEY" || storetest.Engine() != store.EnginePostgres {
+			return v
+		}
+		return testSecretKey // PostgreSQL needs one (there is no <db>.secret file)
+	}
 }
+
+const testSecretKey = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 
 // startServer runs "esimd serve" on port 0 and returns its base URL and a
 // stop function that waits for a clean shutdown.
@@ -95,7 +105,7 @@ func httpGet(t *testing.T, url, key string) (int, []byte) {
 }
 
 func TestServeEndToEnd(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	base, stdout, stop := startServer(t, db, map[string]string{"ESIMD_RATE_LIMIT": "0"})
 	m := regexp.MustCompile(`API key: (esimd_[a-z2-7]+)`).FindStringSubmatch(stdout.String())
 	if m == nil {
@@ -159,7 +169,7 @@ func TestServeEndToEnd(t *testing.T) {
 }
 
 func TestBootstrapKey(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	const fixed = "sandbox-key-for-scripts-0001"
 	base, stdout, stop := startServer(t, db, map[string]string{"ESIMD_BOOTSTRAP_API_KEY": fixed})
 	if !strings.Contains(stdout.String(), "API key: "+fixed) {
@@ -188,7 +198,7 @@ func runCmd(t *testing.T, args ...string) (string, error) {
 }
 
 func TestAdminCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	out, err := runCmd(t, "migrate", "--db", db, "--json")
 	if err != nil || !strings.Contains(out, `"applied"`) {
 		t.Fatalf("migrate: %v\n%s", err, out)
@@ -253,7 +263,7 @@ func TestAdminCommands(t *testing.T) {
 }
 
 func TestCatalogueCommands(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	out, err := runCmd(t, "catalogue", "demo", "--db", db, "--json")
 	if err != nil || !strings.Contains(out, `"bundles"`) {
 		t.Fatalf("catalogue demo: %v\n%s", err, out)
@@ -292,7 +302,7 @@ func dirExists(p string) bool {
 }
 
 func TestPoolImport(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "esimd.db")
+	db := storetest.DSN(t)
 	csv := "iccid,matching_id,smdp_address,pin,puk,profile\n" +
 		"8944000000000000001,AAAA-BBBB-CCCC-DDDD,RSP.Example.net,1234,12345678,Profile 1\n" +
 		"8944000000000000019,AAAA-BBBB-CCCC-DDDE,rsp.example.net,1234,12345678,Profile 1\n"

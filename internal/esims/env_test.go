@@ -3,7 +3,6 @@ package esims_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -112,7 +111,7 @@ type env struct {
 func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: filepath.Join(t.TempDir(), "esimd.db")}
+	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: storetest.DSN(t)}
 	db := storetest.Open(t, e.path)
 	e.db = db
 	e.orgs = orgs.NewService(db, e.clock.Now)

@@ -8,7 +8,6 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -71,7 +70,7 @@ type envOptions struct {
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: filepath.Join(t.TempDir(), "esimd.db")}
+	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: storetest.DSN(t)}
 	db := storetest.Open(t, e.path)
 	e.db = db
 	now := e.clock.Now

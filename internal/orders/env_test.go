@@ -3,7 +3,6 @@ package orders_test
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -100,7 +99,7 @@ type envOptions struct {
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: filepath.Join(t.TempDir(), "esimd.db")}
+	e := &env{t: t, ctx: ctx, clock: &clock{t: t0}, path: storetest.DSN(t)}
 	db := storetest.Open(t, e.path)
 	e.db = db
 	e.orgs = orgs.NewService(db, e.clock.Now)

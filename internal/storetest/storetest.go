@@ -1,31 +1,97 @@
 // Package storetest opens real databases for tests: a fresh, migrated
-// SQLite file per test, closed when the test ends. Every test package opens
+// database per test, closed when the test ends. Every test package opens
 // its store here, so that the engine the suite runs on is chosen in one
-// place.
+// place:
+//
+//   - by default, a SQLite file in the test's temporary directory;
+//   - with ESIMD_TEST_POSTGRES set to a PostgreSQL URL, a schema of its
+//     own in that database (dropped when the test ends), so tests run in
+//     parallel without seeing each other's rows.
+//
+// .ci/run runs the whole suite once per engine.
 package storetest
 
 import (
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
 	"path/filepath"
 	"testing"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
 
 	"github.com/esimd/esimd/internal/store"
 )
 
-// New returns a fresh migrated database and the path it lives at (to open
-// it again, as a restarted process would).
-func New(tb testing.TB) (*store.DB, string) {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "esimd.db")
-	return Open(tb, path), path
+// PostgresEnv names the variable that switches the suite to PostgreSQL.
+const PostgresEnv = "ESIMD_TEST_POSTGRES"
+
+// Engine is the engine the suite runs on.
+func Engine() store.Engine {
+	if os.Getenv(PostgresEnv) != "" {
+		return store.EnginePostgres
+	}
+	return store.EngineSQLite
 }
 
-// Open opens (creating and migrating if needed) the database at path and
+// New returns a fresh migrated database and its DSN (to open it again, as
+// a restarted process or another node would).
+func New(tb testing.TB) (*store.DB, string) {
+	tb.Helper()
+	dsn := DSN(tb)
+	return Open(tb, dsn), dsn
+}
+
+// DSN returns where a fresh, empty database for this test lives: a SQLite
+// file path, or a PostgreSQL URL whose search_path is a new schema. The
+// database is not migrated; the schema is dropped when the test ends.
+func DSN(tb testing.TB) string {
+	tb.Helper()
+	base := os.Getenv(PostgresEnv)
+	if base == "" {
+		return filepath.Join(tb.TempDir(), "esimd.db")
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "t_" + hex.EncodeToString(b[:])
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		tb.Fatalf("%s=%s: %v", PostgresEnv, base, err)
+	}
+	tb.Cleanup(func() {
+		admin, err := sql.Open("pgx", base)
+		if err != nil {
+			tb.Error(err)
+			return
+		}
+		defer admin.Close()
+		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
+			tb.Error(err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		tb.Fatalf("%s: %v", PostgresEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// Open opens (creating and migrating if needed) the database at dsn and
 // closes it when the test ends.
-func Open(tb testing.TB, path string) *store.DB {
+func Open(tb testing.TB, dsn string) *store.DB {
 	tb.Helper()
 	ctx := context.Background()
-	db, err := store.Open(ctx, path, nil)
+	db, err := store.Open(ctx, dsn, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
