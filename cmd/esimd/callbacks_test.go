@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/esimd/esimd/internal/store"
 	"github.com/esimd/esimd/internal/storetest"
 )
 
@@ -51,8 +52,12 @@ func TestCallbacksCommands(t *testing.T) {
 	if err != nil || !strings.Contains(out, rcv.URL) || !strings.Contains(out, "hex") {
 		t.Fatalf("callbacks set: %v\n%s", err, out)
 	}
-	if fi, err := os.Stat(db + ".secret"); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Fatalf("secret key file: %v %v", fi, err)
+	// On SQLite the key that seals signing secrets is generated beside the
+	// database file; PostgreSQL nodes share ESIMD_SECRET_KEY instead.
+	if storetest.Engine() == store.EngineSQLite {
+		if fi, err := os.Stat(db + ".secret"); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("secret key file: %v %v", fi, err)
+		}
 	}
 	vars["ESIMD_SEAL_API_KEY"] = created.APIKey
 	if out, err = cmd("callbacks", "seal-key", "1"); err != nil || !strings.Contains(out, "signing key:        API key 1") {

@@ -2,7 +2,6 @@ package esims_test
 
 import (
 	"context"
-	"database/sql"
 	"strconv"
 	"sync"
 	"testing"
@@ -105,7 +104,7 @@ type env struct {
 	// schema requires one; the orders package is tested on its own).
 	orderID int64
 	refs    int
-	ro      *sql.DB
+	ro      *storetest.Raw
 }
 
 func newEnv(t testing.TB) *env {
@@ -303,22 +302,13 @@ func (e *env) historyNames(iccid string) []string {
 	return out
 }
 
-// count runs a count query on a separate read-only connection.
+// count runs a count query on a separate connection.
 func (e *env) count(query string, args ...any) int {
 	e.t.Helper()
 	if e.ro == nil {
-		ro, err := sql.Open("sqlite3", "file:"+e.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		e.t.Cleanup(func() { ro.Close() })
-		e.ro = ro
+		e.ro = storetest.OpenRaw(e.t, e.path)
 	}
-	var n int
-	if err := e.ro.QueryRowContext(e.ctx, query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return int(e.ro.Int(e.t, query, args...))
 }
 
 // wantKind fails unless err has kind k.

@@ -2,7 +2,6 @@ package orders_test
 
 import (
 	"context"
-	"database/sql"
 	"sync"
 	"testing"
 	"time"
@@ -87,7 +86,7 @@ type env struct {
 	engine *esims.Service
 	orders *orders.Service
 	org    orgs.Organisation
-	ro     *sql.DB
+	ro     *storetest.Raw
 }
 
 type envOptions struct {
@@ -236,22 +235,13 @@ func (e *env) events(kind string) []esims.Event {
 	return out
 }
 
-// count runs a count query on a separate read-only connection.
+// count runs a count query on a separate connection.
 func (e *env) count(query string, args ...any) int {
 	e.t.Helper()
 	if e.ro == nil {
-		ro, err := sql.Open("sqlite3", "file:"+e.path+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		e.t.Cleanup(func() { ro.Close() })
-		e.ro = ro
+		e.ro = storetest.OpenRaw(e.t, e.path)
 	}
-	var n int
-	if err := e.ro.QueryRowContext(e.ctx, query, args...).Scan(&n); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
-	return n
+	return int(e.ro.Int(e.t, query, args...))
 }
 
 // snapshot is every table a use case may write, counted, and the balance.

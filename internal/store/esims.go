@@ -389,7 +389,7 @@ func (db *DB) DueItems(ctx context.Context, wall time.Time, org orgs.ID, limit i
 	var out []esims.DueItem
 	err := eachRow(db, ctx, `SELECT d.id, d.org_id, d.kind, d.subject_id, d.due_at FROM due_work d
 		JOIN organisations o ON o.id = d.org_id
-		WHERE d.due_at <= $1 + o.clock_offset_ns AND ($2 = 0 OR d.org_id = $2)
+		WHERE d.due_at <= $1 + o.clock_offset_ns AND (CAST($2 AS BIGINT) = 0 OR d.org_id = $2)
 		ORDER BY d.due_at, d.id LIMIT $3`, func(r *sql.Rows) error {
 		var d esims.DueItem
 		var at int64

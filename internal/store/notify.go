@@ -78,7 +78,7 @@ func (db *DB) DueDeliveries(ctx context.Context, wall time.Time, org orgs.ID, ex
 		skipLocked = " FOR UPDATE OF d SKIP LOCKED"
 	}
 	return db.dues(ctx, `SELECT `+dueColumns+` FROM event_deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND ($2 = 0 OR d.org_id = $2)
+		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (CAST($2 AS BIGINT) = 0 OR d.org_id = $2)
 		AND NOT `+db.inJSONList("d.org_id", 3, true)+`
 		AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.status = 'pending' AND p.org_id = d.org_id
 			AND p.iccid = d.iccid AND p.event_id < d.event_id)
@@ -108,7 +108,7 @@ func (db *DB) LeaseDelivery(ctx context.Context, eventID, token int64, until tim
 func (db *DB) SetDeliveryState(ctx context.Context, eventID, token int64, st notify.DeliveryState) (bool, error) {
 	res, err := db.exec(ctx, `UPDATE event_deliveries SET status = $3, attempts = $4, next_attempt_at = $5,
 		last_attempt_at = COALESCE($6, last_attempt_at), delivered_at = COALESCE($7, delivered_at), last_error = $8,
-		lease_token = NULL WHERE event_id = $1 AND ($2 = 0 OR lease_token = $2)`,
+		lease_token = NULL WHERE event_id = $1 AND (CAST($2 AS BIGINT) = 0 OR lease_token = $2)`,
 		eventID, token, st.Status, st.Attempts, nanos(st.NextAttemptAt), nullNanos(st.LastAttemptAt), nullNanos(st.DeliveredAt), st.LastError)
 	if err != nil {
 		return false, err
@@ -144,7 +144,7 @@ func (db *DB) Attempts(ctx context.Context, org orgs.ID, q notify.AttemptQuery) 
 	out := []notify.Attempt{}
 	err := eachRow(db, ctx, `SELECT id, org_id, COALESCE(event_id, 0), kind, attempt, replay, test, url, at, status_code,
 		latency_ns, response, error, outcome, next_attempt_at, signature FROM delivery_attempts
-		WHERE org_id = $1 AND ($2 = 0 OR event_id = $2) AND ($3 = 0 OR id < $3) ORDER BY id DESC LIMIT $4`,
+		WHERE org_id = $1 AND (CAST($2 AS BIGINT) = 0 OR event_id = $2) AND (CAST($3 AS BIGINT) = 0 OR id < $3) ORDER BY id DESC LIMIT $4`,
 		func(r *sql.Rows) error {
 			var a notify.Attempt
 			var at, latency int64

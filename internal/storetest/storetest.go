@@ -19,9 +19,12 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
-	_ "github.com/jackc/pgx/v5/stdlib" // registers "pgx"
+	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
+	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 
 	"github.com/esimd/esimd/internal/store"
 )
@@ -100,4 +103,60 @@ func Open(tb testing.TB, dsn string) *store.DB {
 		tb.Fatal(err)
 	}
 	return db
+}
+
+// Raw is a second connection to a test database, independent of the
+// store, for assertions that count rows behind the store's back. Queries
+// use ? placeholders on both engines.
+type Raw struct {
+	db       *sql.DB
+	postgres bool
+}
+
+// OpenRaw opens a Raw connection to the database at dsn (read-only on
+// SQLite) and closes it when the test ends.
+func OpenRaw(tb testing.TB, dsn string) *Raw {
+	tb.Helper()
+	r := &Raw{postgres: store.IsPostgres(dsn)}
+	var err error
+	if r.postgres {
+		r.db, err = sql.Open("pgx", dsn)
+	} else {
+		r.db, err = sql.Open("sqlite3", "file:"+dsn+"?_pragma=busy_timeout(10000)&_pragma=query_only(1)")
+	}
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { r.db.Close() })
+	return r
+}
+
+// Int runs a query that returns one integer (a count, a sum) and fails the
+// test on error.
+func (r *Raw) Int(tb testing.TB, query string, args ...any) int64 {
+	tb.Helper()
+	var n int64
+	if err := r.db.QueryRowContext(context.Background(), r.rebind(query), args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// rebind turns ? placeholders into PostgreSQL's $1, $2, … (the queries
+// here have no ? inside string literals).
+func (r *Raw) rebind(query string) string {
+	if !r.postgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, c := range query {
+		if c == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
 }
