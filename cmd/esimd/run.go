@@ -24,6 +24,7 @@ const usage = `esimd: an eSIM distribution platform compatible with the eSIM Go 
 Usage:
   esimd serve      [--addr localhost:8080] [--db esimd.db] [--rate-limit 10]   run the server
   esimd migrate    [--db esimd.db]                                            bring the schema up to date
+  esimd copy       --from esimd.db --to postgres://…                          copy a SQLite database into PostgreSQL
   esimd org        create|list|show|update|credit …                           manage organisations
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
@@ -64,6 +65,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.serve(ctx, rest)
 	case "migrate":
 		return e.migrate(ctx, rest)
+	case "copy":
+		return e.copyCmd(ctx, rest)
 	case "org":
 		return e.org(ctx, rest)
 	case "apikey":
@@ -95,7 +98,7 @@ type common struct {
 func (e env) flags(name string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet("esimd "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&c.db, "db", e.envOr("ESIMD_DB", "esimd.db"), "database: a SQLite file path (env ESIMD_DB)")
+	fs.StringVar(&c.db, "db", e.envOr("ESIMD_DB", "esimd.db"), "database: a SQLite file path or a postgres:// URL (env ESIMD_DB)")
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
 	fs.StringVar(&c.logLevel, "log-level", e.envOr("ESIMD_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ESIMD_LOG_LEVEL)")
 	return fs
