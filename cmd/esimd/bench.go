@@ -3,18 +3,24 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
+	neturl "net/url"
 	"os"
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,6 +53,8 @@ var benchScenarioNames = []string{"baseline", "catalogue-page", "bundle", "esim"
 // benchResult is one scenario's figures.
 type benchResult struct {
 	Name       string  `json:"name"`
+	Engine     string  `json:"engine,omitempty"` // sqlite or postgres; empty for the baseline
+	Nodes      int     `json:"nodes"`            // esimd servers the clients were spread over
 	Request    string  `json:"request"`
 	Requests   int64   `json:"requests"`
 	Errors     int64   `json:"errors"`
@@ -76,13 +84,16 @@ type benchReport struct {
 		Requests  int64    `json:"requests"`
 		ESIMs     int      `json:"esims"`
 		Scenarios []string `json:"scenarios"`
+		Databases []string `json:"databases"` // engines, in the order they ran
+		Nodes     []int    `json:"nodes"`
 	} `json:"flags"`
 	Scenarios []benchResult `json:"scenarios"`
-	Scale     *benchScale   `json:"scale,omitempty"`
+	Scale     []benchScale  `json:"scale,omitempty"` // one per database, with --scale`
 }
 
 // benchScale is what --scale measured beside the scenarios.
 type benchScale struct {
+	Engine        string  `json:"engine"`
 	ESIMs         int     `json:"esims"`
 	Assignments   int     `json:"assignments"`
 	HistoryRows   int     `json:"historyRows"`
@@ -110,7 +121,7 @@ func peakRSS() int64 {
 // benchScenario is a request a client repeats: next builds the i-th one.
 type benchScenario struct {
 	name, describe string
-	base           string // server URL
+	bases          []string // server URLs: request i goes to bases[i % len]
 	next           func(i int64) (method, path string, body []byte)
 }
 
@@ -120,14 +131,17 @@ type benchScenario struct {
 func (e env) bench(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("esimd bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	clients := fs.Int("clients", 8, "concurrent clients per scenario")
-	duration := fs.Duration("duration", 5*time.Second, "how long each scenario runs (ignored with --requests)")
-	requests := fs.Int64("requests", 0, "requests per scenario instead of a duration; 0 uses --duration")
-	nESIMs := fs.Int("esims", 1000, "eSIMs seeded for the esim scenario")
+	var opts benchOptions
+	fs.IntVar(&opts.clients, "clients", 8, "concurrent clients per scenario")
+	fs.DurationVar(&opts.duration, "duration", 5*time.Second, "how long each scenario runs (ignored with --requests)")
+	fs.Int64Var(&opts.requests, "requests", 0, "requests per scenario instead of a duration; 0 uses --duration")
+	fs.IntVar(&opts.esims, "esims", 1000, "eSIMs seeded for the esim scenario")
 	scenarioList := fs.String("scenarios", strings.Join(benchScenarioNames, ","), "comma-separated scenarios to run; the baseline always runs")
+	dbList := fs.String("db", "sqlite", "comma-separated databases to run on, one after the other: sqlite (a temporary file) or a postgres:// URL (a throwaway schema in it)")
+	nodeList := fs.String("nodes", "1", "comma-separated node counts: each scenario runs once per count, its clients spread over that many esimd servers on the one database")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
-	scale := fs.Int("scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
+	fs.IntVar(&opts.scale, "scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -135,18 +149,18 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: bench takes no arguments, got %q", errUsage, fs.Args())
 	}
 	switch {
-	case *clients < 1 || *clients > 1024:
-		return fmt.Errorf("%w: --clients must be 1 to 1024, got %d", errUsage, *clients)
-	case *requests < 0:
-		return fmt.Errorf("%w: --requests must be 0 (use --duration) or more, got %d", errUsage, *requests)
-	case *requests == 0 && (*duration <= 0 || *duration > time.Hour):
-		return fmt.Errorf("%w: --duration must be more than 0 and at most 1h, got %s", errUsage, *duration)
-	case *nESIMs < 1 || *nESIMs > 1_000_000:
-		return fmt.Errorf("%w: --esims must be 1 to 1000000, got %d", errUsage, *nESIMs)
-	case *scale < 0 || *scale > 2_000_000:
-		return fmt.Errorf("%w: --scale must be 0 to 2000000, got %d", errUsage, *scale)
+	case opts.clients < 1 || opts.clients > 1024:
+		return fmt.Errorf("%w: --clients must be 1 to 1024, got %d", errUsage, opts.clients)
+	case opts.requests < 0:
+		return fmt.Errorf("%w: --requests must be 0 (use --duration) or more, got %d", errUsage, opts.requests)
+	case opts.requests == 0 && (opts.duration <= 0 || opts.duration > time.Hour):
+		return fmt.Errorf("%w: --duration must be more than 0 and at most 1h, got %s", errUsage, opts.duration)
+	case opts.esims < 1 || opts.esims > 1_000_000:
+		return fmt.Errorf("%w: --esims must be 1 to 1000000, got %d", errUsage, opts.esims)
+	case opts.scale < 0 || opts.scale > 2_000_000:
+		return fmt.Errorf("%w: --scale must be 0 to 2000000, got %d", errUsage, opts.scale)
 	}
-	selected := map[string]bool{"baseline": true}
+	opts.selected = map[string]bool{"baseline": true}
 	for _, s := range strings.Split(*scenarioList, ",") {
 		s = strings.TrimSpace(s)
 		if s == "" {
@@ -155,59 +169,44 @@ func (e env) bench(ctx context.Context, args []string) error {
 		if !slices.Contains(benchScenarioNames, s) {
 			return fmt.Errorf("%w: unknown scenario %q; choose from %s", errUsage, s, strings.Join(benchScenarioNames, ", "))
 		}
-		selected[s] = true
+		opts.selected[s] = true
+	}
+	var targets []string
+	for _, t := range strings.Split(*dbList, ",") {
+		t = strings.TrimSpace(t)
+		if t != "sqlite" && !store.IsPostgres(t) {
+			return fmt.Errorf("%w: --db takes sqlite or postgres:// URLs, got %q", errUsage, t)
+		}
+		targets = append(targets, t)
+	}
+	for _, s := range strings.Split(*nodeList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(s))
+		if err != nil || n < 1 || n > 16 {
+			return fmt.Errorf("%w: --nodes takes node counts from 1 to 16, got %q", errUsage, s)
+		}
+		opts.nodes = append(opts.nodes, n)
 	}
 	log, err := e.logger(common{logLevel: *logLevel}, "text")
 	if err != nil {
 		return err
 	}
 
-	dir, err := os.MkdirTemp("", "esimd-bench-")
-	if err != nil {
-		return err
+	var report benchReport
+	report.Started = time.Now().UTC()
+	report.Machine.NumCPU = runtime.NumCPU()
+	report.Machine.GOOS, report.Machine.GOARCH, report.Machine.GoVersion = runtime.GOOS, runtime.GOARCH, runtime.Version()
+	report.Flags.Clients, report.Flags.Duration, report.Flags.Requests, report.Flags.ESIMs = opts.clients, opts.duration.String(), opts.requests, opts.esims
+	report.Flags.Nodes = opts.nodes
+	for _, t := range targets {
+		report.Flags.Databases = append(report.Flags.Databases, engineName(t))
 	}
-	defer os.RemoveAll(dir)
-	dbPath := filepath.Join(dir, "esimd.db")
-	a, err := open(ctx, dbPath, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	secret, _, err := notify.LoadSecretKey("", dbPath)
-	if err != nil {
-		return err
-	}
-	callbacks := newNotify(a, secret, false, log)
-	d, err := demodata.Load()
-	if err != nil {
-		return fmt.Errorf("load demo catalogue: %w", err)
-	}
-	if err := a.catalogue.Import(ctx, d); err != nil {
-		return fmt.Errorf("import demo catalogue: %w", err)
-	}
-	org, _, err := a.orgs.Create(ctx, orgs.NewOrganisation{
-		Name: "Bench", Currency: "USD", Sandbox: true, StartingBalance: money.FromUnits(1_000_000_000_000),
-		RefundsEnabled: true, APIKey: benchKey, KeyLabel: "bench",
-	})
-	if err != nil {
-		return fmt.Errorf("create the benchmark organisation: %w", userError(err))
-	}
-	sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
-	srv := httpapi.New(httpapi.Config{
-		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
-		Idempotency: idempotency.NewService(a.db, time.Now),
-		Sandbox:     sb, Notify: callbacks, RateLimit: 0, Health: a.db.Ping,
-	})
-	workCtx, stopWork := context.WithCancel(ctx)
-	defer stopWork()
-	a.worker.Start(workCtx)
-	defer a.worker.Stop()
+	client := &http.Client{Transport: &http.Transport{
+		MaxIdleConns: 2 * opts.clients, MaxIdleConnsPerHost: opts.clients, IdleConnTimeout: 30 * time.Second,
+		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+	}, Timeout: 60 * time.Second}
+	defer client.CloseIdleConnections()
 
-	apiURL, stopAPI, err := serveLoopback(srv.Handler())
-	if err != nil {
-		return err
-	}
-	defer stopAPI()
+	// The baseline first, once: every other figure is a ratio to it.
 	baseURL, stopBase, err := serveLoopback(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_, _ = w.Write([]byte(`{"status":"ok"}`))
@@ -216,81 +215,304 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return err
 	}
 	defer stopBase()
+	report.Flags.Scenarios = append(report.Flags.Scenarios, "baseline")
+	fmt.Fprintf(e.stderr, "bench: running baseline\n")
+	baseline, err := runScenario(ctx, client, benchScenario{name: "baseline", describe: "GET / (minimal net/http handler)",
+		bases: []string{baseURL}, next: func(int64) (string, string, []byte) { return "GET", "/", nil }}, opts.clients, opts.duration, opts.requests)
+	if err != nil {
+		return err
+	}
+	baseline.Nodes, baseline.Ratio = 1, 1
+	report.Scenarios = append(report.Scenarios, baseline)
 
-	var report benchReport
-	// Seed what the scenarios read and consume.
-	var iccids, attached []string
-	if selected["esim"] || selected["usage"] {
-		n := *nESIMs
-		if !selected["esim"] {
+	names := slices.Clone(benchScenarioNames[1:])
+	if opts.scale > 0 {
+		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
+	}
+	for _, target := range targets {
+		d, err := e.deploy(ctx, target, opts, log)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer d.Close()
+			scenarios := d.scenarios(opts)
+			for _, name := range names {
+				sc, ok := scenarios[name]
+				if !ok {
+					continue
+				}
+				sc.name = name
+				if !slices.Contains(report.Flags.Scenarios, name) {
+					report.Flags.Scenarios = append(report.Flags.Scenarios, name)
+				}
+				for _, n := range opts.nodes {
+					sc.bases = d.urls[:n]
+					fmt.Fprintf(e.stderr, "bench: running %s on %s, %d node(s)\n", name, d.engine, n)
+					r, err := runScenario(ctx, client, sc, opts.clients, opts.duration, opts.requests)
+					if err != nil {
+						return err
+					}
+					r.Engine, r.Nodes = string(d.engine), n
+					if baseline.Throughput > 0 {
+						r.Ratio = r.Throughput / baseline.Throughput
+					}
+					report.Scenarios = append(report.Scenarios, r)
+				}
+			}
+			if d.scale != nil {
+				size, err := d.apps[0].db.Size(ctx)
+				if err != nil {
+					return err
+				}
+				d.scale.DatabaseBytes, d.scale.PeakRSSBytes = size, peakRSS()
+				report.Scale = append(report.Scale, *d.scale)
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "scenario\tdb\tnodes\trequests\terrors\treq/s\tp50 ms\tp95 ms\tp99 ms\tratio\t\n")
+	for _, r := range report.Scenarios {
+		db := r.Engine
+		if db == "" {
+			db = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", r.Name, db, r.Nodes, r.Requests, r.Errors, r.Throughput, r.P50Ms, r.P95Ms, r.P99Ms, r.Ratio)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%d CPUs, %s/%s, %s; %d clients, %s\n", report.Machine.NumCPU, report.Machine.GOOS, report.Machine.GOARCH,
+		report.Machine.GoVersion, opts.clients, benchBound(opts.duration, opts.requests))
+	for _, s := range report.Scale {
+		fmt.Fprintf(e.stdout, "at scale on %s: %d eSIMs, %d assignments, %d history rows seeded in %.1f s; database %.1f MB; peak memory %.1f MB\n",
+			s.Engine, s.ESIMs, s.Assignments, s.HistoryRows, s.SeedSeconds, float64(s.DatabaseBytes)/1e6, float64(s.PeakRSSBytes)/1e6)
+	}
+	for _, r := range report.Scenarios {
+		if r.FirstError != "" {
+			fmt.Fprintf(e.stderr, "bench: %s on %s, %d node(s): %d errors, the first: %s\n", r.Name, r.Engine, r.Nodes, r.Errors, r.FirstError)
+		}
+	}
+	if *jsonOut != "" {
+		b, err := json.MarshalIndent(report, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return fmt.Errorf("write --json: %w", err)
+		}
+	}
+	return nil
+}
+
+// benchOptions are the bench's flags, checked.
+type benchOptions struct {
+	clients  int
+	duration time.Duration
+	requests int64
+	esims    int
+	scale    int
+	nodes    []int
+	selected map[string]bool
+}
+
+// engineName names a --db entry without its URL (which may hold a password).
+func engineName(target string) string {
+	if store.IsPostgres(target) {
+		return string(store.EnginePostgres)
+	}
+	return string(store.EngineSQLite)
+}
+
+// benchDeployment is one database with as many esimd servers on it as the
+// largest --nodes count, seeded for the scenarios.
+type benchDeployment struct {
+	engine     store.Engine
+	apps       []*app
+	urls       []string // one API server per node
+	org        orgs.ID
+	sandbox    *sandbox.Service // the first node's, for seeding
+	iccids     []string // seeded eSIMs for the esim scenario
+	attached   []string // installed and attached eSIMs for the usage scenario
+	scaleFirst int64
+	scale      *benchScale
+	closers    []func()
+}
+
+// Close stops the servers and workers and removes the database.
+func (d *benchDeployment) Close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+}
+
+// deploy creates a fresh database for target (a temporary SQLite file, or
+// a throwaway schema in a PostgreSQL database), starts the servers on it
+// and seeds what the selected scenarios read and consume.
+func (e env) deploy(ctx context.Context, target string, opts benchOptions, log *slog.Logger) (_ *benchDeployment, err error) {
+	d := &benchDeployment{}
+	defer func() {
+		if err != nil {
+			d.Close()
+		}
+	}()
+	var dsn string
+	if target == "sqlite" {
+		dir, err := os.MkdirTemp("", "esimd-bench-")
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, func() { os.RemoveAll(dir) })
+		dsn = filepath.Join(dir, "esimd.db")
+	} else {
+		var drop func()
+		dsn, drop, err = benchSchema(ctx, target)
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, drop)
+	}
+	// One secret key for every node, as a multi-node deployment has.
+	secret := make([]byte, notify.SecretKeySize)
+	if _, err := rand.Read(secret); err != nil {
+		return nil, err
+	}
+	workCtx, stopWork := context.WithCancel(ctx)
+	d.closers = append(d.closers, stopWork)
+	nodes := slices.Max(opts.nodes)
+	for i := range nodes {
+		a, err := open(ctx, dsn, log)
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, func() { a.Close() })
+		d.apps = append(d.apps, a)
+		d.engine = a.db.Engine()
+		if i == 0 {
+			// The first node imports the catalogue and creates the
+			// organisation; the others open after it and load both.
+			dd, err := demodata.Load()
+			if err != nil {
+				return nil, fmt.Errorf("load demo catalogue: %w", err)
+			}
+			if err := a.catalogue.Import(ctx, dd); err != nil {
+				return nil, fmt.Errorf("import demo catalogue: %w", err)
+			}
+			org, _, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+				Name: "Bench", Currency: "USD", Sandbox: true, StartingBalance: money.FromUnits(1_000_000_000_000),
+				RefundsEnabled: true, APIKey: benchKey, KeyLabel: "bench",
+			})
+			if err != nil {
+				return nil, fmt.Errorf("create the benchmark organisation: %w", userError(err))
+			}
+			d.org = org.ID
+		}
+		callbacks := newNotify(a, secret, false, log)
+		sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
+		srv := httpapi.New(httpapi.Config{
+			Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
+			Idempotency: idempotency.NewService(a.db, time.Now),
+			Sandbox:     sb, Notify: callbacks, RateLimit: 0, Health: a.db.Ping,
+		})
+		if i == 0 {
+			d.sandbox = sb
+		}
+		a.worker.Start(workCtx)
+		d.closers = append(d.closers, a.worker.Stop)
+		url, stop, err := serveLoopback(srv.Handler())
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, stop)
+		d.urls = append(d.urls, url)
+	}
+	return d, e.seed(ctx, d, opts)
+}
+
+// seed prepares, through the first node, what the scenarios read and
+// consume.
+func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) error {
+	a, sb := d.apps[0], d.sandbox
+	if opts.selected["esim"] || opts.selected["usage"] {
+		n := opts.esims
+		if !opts.selected["esim"] {
 			n = min(n, 200)
 		}
-		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs\n", n)
-		for len(iccids) < n {
-			q := min(orders.AsyncThreshold, n-len(iccids))
-			placed, err := a.orders.Place(ctx, org.ID, orders.Request{Type: "transaction", Assign: true,
+		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs on %s\n", n, d.engine)
+		for len(d.iccids) < n {
+			q := min(orders.AsyncThreshold, n-len(d.iccids))
+			placed, err := a.orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: true,
 				Lines: []orders.LineRequest{{Type: "bundle", Item: benchBundle, Quantity: q}}}, "")
 			if err != nil {
 				return fmt.Errorf("seed eSIMs: %w", userError(err))
 			}
 			for _, es := range placed.ESIMs[0] {
-				iccids = append(iccids, es.ICCID)
+				d.iccids = append(d.iccids, es.ICCID)
 			}
 		}
 	}
-	if selected["usage"] {
-		n := min(len(iccids), 200)
+	if opts.selected["usage"] {
+		n := min(len(d.iccids), 200)
 		fmt.Fprintf(e.stderr, "bench: installing and attaching %d eSIMs\n", n)
-		for _, iccid := range iccids[:n] {
-			if _, err := sb.Install(ctx, org.ID, iccid, ""); err != nil {
+		for _, iccid := range d.iccids[:n] {
+			if _, err := sb.Install(ctx, d.org, iccid, ""); err != nil {
 				return fmt.Errorf("install %s: %w", iccid, userError(err))
 			}
-			if _, err := sb.Attach(ctx, org.ID, iccid, sandbox.Where{Country: "GB"}); err != nil {
+			if _, err := sb.Attach(ctx, d.org, iccid, sandbox.Where{Country: "GB"}); err != nil {
 				return fmt.Errorf("attach %s: %w", iccid, userError(err))
 			}
-			attached = append(attached, iccid)
+			d.attached = append(d.attached, iccid)
 		}
 	}
-	if selected["apply"] {
-		// Enough inventory that the scenario does not run dry: the count
-		// asked for, or a generous rate times the duration.
-		units := *requests
+	if opts.selected["apply"] {
+		// Enough inventory that the scenario does not run dry, once per
+		// node count: the count asked for, or a generous rate times the
+		// duration.
+		units := opts.requests
 		if units == 0 {
-			units = int64(duration.Seconds()*4000) + 1000
+			units = int64(opts.duration.Seconds()*4000) + 1000
 		}
+		units *= int64(len(opts.nodes))
 		fmt.Fprintf(e.stderr, "bench: buying %d bundles into inventory\n", units)
 		for left := units; left > 0; left -= 1000 {
 			q := int(min(left, 1000))
-			if _, err := a.orders.Place(ctx, org.ID, orders.Request{Type: "transaction", Assign: false,
+			if _, err := a.orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: false,
 				Lines: []orders.LineRequest{{Type: "bundle", Item: benchBundle, Quantity: q}}}, ""); err != nil {
 				return fmt.Errorf("buy inventory: %w", userError(err))
 			}
 		}
 	}
-
-	var scaleFirst int64
-	if *scale > 0 {
-		first, err := a.db.NextCounter(ctx, "sandbox_iccid", int64(*scale))
+	if opts.scale > 0 {
+		first, err := a.db.NextCounter(ctx, "sandbox_iccid", int64(opts.scale))
 		if err != nil {
 			return err
 		}
-		scaleFirst = first
+		d.scaleFirst = first
 		b, _ := a.catalogue.Current(ctx).Bundle(benchBundle)
-		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs, %d assignments and %d history rows in bulk\n", *scale, 2**scale, 10**scale)
+		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs, %d assignments and %d history rows in bulk\n", opts.scale, 2*opts.scale, 10*opts.scale)
 		t0 := time.Now()
-		if err := a.db.SeedESIMs(ctx, org.ID, b, first, store.SeedSize{ESIMs: *scale, AssignmentsPer: 2, HistoryPer: 10}, time.Now()); err != nil {
+		if err := a.db.SeedESIMs(ctx, d.org, b, first, store.SeedSize{ESIMs: opts.scale, AssignmentsPer: 2, HistoryPer: 10}, time.Now()); err != nil {
 			return fmt.Errorf("seed at scale: %w", err)
 		}
-		report.Scale = &benchScale{ESIMs: *scale, Assignments: 2 * *scale, HistoryRows: 10 * *scale, SeedSeconds: time.Since(t0).Seconds()}
-		for _, n := range []string{"esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale"} {
-			selected[n] = true
-		}
+		d.scale = &benchScale{Engine: string(d.engine), ESIMs: opts.scale, Assignments: 2 * opts.scale, HistoryRows: 10 * opts.scale,
+			SeedSeconds: time.Since(t0).Seconds()}
 	}
+	return nil
+}
+
+// scenarios are the requests the clients repeat against this deployment,
+// by name; only the selected ones.
+func (d *benchDeployment) scenarios(opts benchOptions) map[string]benchScenario {
 	scaleICCID := func(i int64) string {
 		// A spread-out pick (Knuth's multiplicative hash) so that reads do
 		// not walk the table in order.
-		k := (uint64(i) * 2654435761) % uint64(*scale)
-		id, _ := esimid.NewICCID(fmt.Sprintf("8999901%011d", scaleFirst+int64(k)))
+		k := (uint64(i) * 2654435761) % uint64(opts.scale)
+		id, _ := esimid.NewICCID(fmt.Sprintf("8999901%011d", d.scaleFirst+int64(k)))
 		return id.String()
 	}
 	get := func(path string) func(int64) (string, string, []byte) {
@@ -304,99 +526,71 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return `{"type":"` + typ + `","assign":true,"order":[{"type":"bundle","item":"` + benchBundle + `","quantity":1}]}`
 	}
 	all := map[string]benchScenario{
-		"baseline":       {describe: "GET / (minimal net/http handler)", base: baseURL, next: get("/")},
-		"catalogue-page": {describe: "GET /v2.5/catalogue?perPage=50", base: apiURL, next: get("/v2.5/catalogue?perPage=50")},
-		"bundle":         {describe: "GET /v2.5/catalogue/bundle/" + benchBundle, base: apiURL, next: get("/v2.5/catalogue/bundle/" + benchBundle)},
-		"esim": {describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", len(iccids)), base: apiURL,
+		"catalogue-page": {describe: "GET /v2.5/catalogue?perPage=50", next: get("/v2.5/catalogue?perPage=50")},
+		"bundle":         {describe: "GET /v2.5/catalogue/bundle/" + benchBundle, next: get("/v2.5/catalogue/bundle/" + benchBundle)},
+		"order-validate": {describe: "POST /v2.5/orders validate", next: post("/v2.5/orders", orderBody("validate"))},
+		"order-assign":   {describe: "POST /v2.5/orders transaction, assign 1", next: post("/v2.5/orders", orderBody("transaction"))},
+		"apply":          {describe: "POST /v2.5/esims/apply from inventory", next: post("/v2.5/esims/apply", `{"name":"`+benchBundle+`"}`)},
+	}
+	if len(d.iccids) > 0 {
+		all["esim"] = benchScenario{describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", len(d.iccids)),
 			next: func(i int64) (string, string, []byte) {
-				return "GET", "/v2.5/esims/" + iccids[i%int64(len(iccids))], nil
-			}},
-		"esim-at-scale": {describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", *scale), base: apiURL,
-			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i), nil }},
-		"esim-list-at-scale": {describe: "GET /v2.5/esims?perPage=50&filterBy=iccid&filter=… (prefix search)", base: apiURL,
+				return "GET", "/v2.5/esims/" + d.iccids[i%int64(len(d.iccids))], nil
+			}}
+	}
+	if len(d.attached) > 0 {
+		all["usage"] = benchScenario{describe: fmt.Sprintf("POST /sandbox/v1/esims/{iccid}/usage (%d eSIMs)", len(d.attached)),
+			next: func(i int64) (string, string, []byte) {
+				return "POST", "/sandbox/v1/esims/" + d.attached[i%int64(len(d.attached))] + "/usage", []byte(`{"bytes":1000}`)
+			}}
+	}
+	if opts.scale > 0 {
+		all["esim-at-scale"] = benchScenario{describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", opts.scale),
+			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i), nil }}
+		all["esim-list-at-scale"] = benchScenario{describe: "GET /v2.5/esims?perPage=50&filterBy=iccid&filter=… (prefix search)",
 			next: func(i int64) (string, string, []byte) {
 				return "GET", "/v2.5/esims?perPage=50&filterBy=iccid&filter=" + scaleICCID(i)[:15], nil
-			}},
-		"esim-bundles-at-scale": {describe: "GET /v2.5/esims/{iccid}/bundles", base: apiURL,
-			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i) + "/bundles", nil }},
-		"order-validate": {describe: "POST /v2.5/orders validate", base: apiURL, next: post("/v2.5/orders", orderBody("validate"))},
-		"order-assign":   {describe: "POST /v2.5/orders transaction, assign 1", base: apiURL, next: post("/v2.5/orders", orderBody("transaction"))},
-		"apply":          {describe: "POST /v2.5/esims/apply from inventory", base: apiURL, next: post("/v2.5/esims/apply", `{"name":"`+benchBundle+`"}`)},
-		"usage": {describe: fmt.Sprintf("POST /sandbox/v1/esims/{iccid}/usage (%d eSIMs)", len(attached)), base: apiURL,
-			next: func(i int64) (string, string, []byte) {
-				return "POST", "/sandbox/v1/esims/" + attached[i%int64(len(attached))] + "/usage", []byte(`{"bytes":1000}`)
-			}},
+			}}
+		all["esim-bundles-at-scale"] = benchScenario{describe: "GET /v2.5/esims/{iccid}/bundles",
+			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i) + "/bundles", nil }}
 	}
+	for name := range all {
+		if !opts.selected[name] && !strings.HasSuffix(name, "-at-scale") {
+			delete(all, name)
+		}
+	}
+	return all
+}
 
-	report.Started = time.Now().UTC()
-	report.Machine.NumCPU = runtime.NumCPU()
-	report.Machine.GOOS, report.Machine.GOARCH, report.Machine.GoVersion = runtime.GOOS, runtime.GOARCH, runtime.Version()
-	report.Flags.Clients, report.Flags.Duration, report.Flags.Requests, report.Flags.ESIMs = *clients, duration.String(), *requests, *nESIMs
-	client := &http.Client{Transport: &http.Transport{
-		MaxIdleConns: 2 * *clients, MaxIdleConnsPerHost: *clients, IdleConnTimeout: 30 * time.Second,
-		DialContext: (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
-	}, Timeout: 60 * time.Second}
-	defer client.CloseIdleConnections()
-	var baseline float64
-	names := slices.Clone(benchScenarioNames)
-	if *scale > 0 {
-		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
+// benchSchema creates a schema of its own in the PostgreSQL database at
+// url and returns a URL that works in it, and a function that drops it.
+func benchSchema(ctx context.Context, url string) (string, func(), error) {
+	admin, err := sql.Open("pgx", url)
+	if err != nil {
+		return "", nil, err
 	}
-	for _, name := range names {
-		if !selected[name] {
-			continue
-		}
-		sc := all[name]
-		sc.name = name
-		report.Flags.Scenarios = append(report.Flags.Scenarios, name)
-		fmt.Fprintf(e.stderr, "bench: running %s\n", name)
-		r, err := runScenario(ctx, client, sc, *clients, *duration, *requests)
-		if err != nil {
-			return err
-		}
-		if name == "baseline" {
-			baseline = r.Throughput
-		}
-		if baseline > 0 {
-			r.Ratio = r.Throughput / baseline
-		}
-		report.Scenarios = append(report.Scenarios, r)
+	defer admin.Close()
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "esimd_bench_" + hex.EncodeToString(b[:])
+	if _, err := admin.ExecContext(ctx, `CREATE SCHEMA `+schema); err != nil {
+		return "", nil, fmt.Errorf("create a schema for the bench in PostgreSQL: %w", err)
 	}
-
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\trequests\terrors\treq/s\tp50 ms\tp95 ms\tp99 ms\tratio\t\n")
-	for _, r := range report.Scenarios {
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", r.Name, r.Requests, r.Errors, r.Throughput, r.P50Ms, r.P95Ms, r.P99Ms, r.Ratio)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "%d CPUs, %s/%s, %s; %d clients, %s\n", report.Machine.NumCPU, report.Machine.GOOS, report.Machine.GOARCH,
-		report.Machine.GoVersion, *clients, benchBound(*duration, *requests))
-	if report.Scale != nil {
-		if report.Scale.DatabaseBytes, err = a.db.Size(ctx); err != nil {
-			return err
-		}
-		report.Scale.PeakRSSBytes = peakRSS()
-		fmt.Fprintf(e.stdout, "at scale: %d eSIMs, %d assignments, %d history rows seeded in %.1f s; database %.1f MB; peak memory %.1f MB\n",
-			report.Scale.ESIMs, report.Scale.Assignments, report.Scale.HistoryRows, report.Scale.SeedSeconds,
-			float64(report.Scale.DatabaseBytes)/1e6, float64(report.Scale.PeakRSSBytes)/1e6)
-	}
-	for _, r := range report.Scenarios {
-		if r.FirstError != "" {
-			fmt.Fprintf(e.stderr, "bench: %s: %d errors, the first: %s\n", r.Name, r.Errors, r.FirstError)
+	drop := func() {
+		if admin, err := sql.Open("pgx", url); err == nil {
+			_, _ = admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`)
+			admin.Close()
 		}
 	}
-	if *jsonOut != "" {
-		b, err := json.MarshalIndent(report, "", "  ")
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return fmt.Errorf("write --json: %w", err)
-		}
+	u, err := neturl.Parse(url)
+	if err != nil {
+		drop()
+		return "", nil, err
 	}
-	return nil
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String(), drop, nil
 }
 
 func benchBound(d time.Duration, requests int64) string {
@@ -456,7 +650,7 @@ func runScenario(ctx context.Context, client *http.Client, sc benchScenario, n i
 				}
 				method, path, body := sc.next(i)
 				t0 := time.Now()
-				err := benchDo(ctx, client, method, sc.base+path, body)
+				err := benchDo(ctx, client, method, sc.bases[i%int64(len(sc.bases))]+path, body)
 				took := time.Since(t0)
 				if err != nil && ctx.Err() != nil {
 					return // interrupted: the caller's context is reported below

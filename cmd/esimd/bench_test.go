@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 // TestBench runs a very short bench of every scenario and checks the shape
@@ -69,7 +71,8 @@ func TestBenchRequestsAndSubset(t *testing.T) {
 }
 
 func TestBenchRejectsBadFlags(t *testing.T) {
-	for _, args := range [][]string{{"--scenarios", "nope"}, {"--clients", "0"}, {"--duration", "0s"}, {"extra"}} {
+	for _, args := range [][]string{{"--scenarios", "nope"}, {"--clients", "0"}, {"--duration", "0s"}, {"extra"},
+		{"--nodes", "0"}, {"--nodes", "1,x"}, {"--db", "mysql://db"}, {"--db", "sqlite,"}} {
 		var stdout, stderr syncBuffer
 		e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
 		if err := e.bench(context.Background(), args); exitCode(err) != 2 {
@@ -93,7 +96,7 @@ func TestBenchAtScale(t *testing.T) {
 	if err := json.Unmarshal(b, &rep); err != nil {
 		t.Fatal(err)
 	}
-	if rep.Scale == nil || rep.Scale.ESIMs != 300 || rep.Scale.Assignments != 600 || rep.Scale.HistoryRows != 3000 || rep.Scale.DatabaseBytes <= 0 {
+	if len(rep.Scale) != 1 || rep.Scale[0].ESIMs != 300 || rep.Scale[0].Assignments != 600 || rep.Scale[0].HistoryRows != 3000 || rep.Scale[0].DatabaseBytes <= 0 {
 		t.Fatalf("scale section = %+v", rep.Scale)
 	}
 	got := map[string]benchResult{}
@@ -105,7 +108,73 @@ func TestBenchAtScale(t *testing.T) {
 			t.Errorf("%s: %+v (first error %q)", name, r, r.FirstError)
 		}
 	}
-	if !strings.Contains(stdout.String(), "at scale: 300 eSIMs") {
+	if !strings.Contains(stdout.String(), "at scale on sqlite: 300 eSIMs") {
 		t.Errorf("output lacks the scale line:\n%s", stdout.String())
+	}
+}
+
+// TestBenchNodesAndDatabases spreads the clients over one and then two
+// servers, on SQLite and (when the suite runs on it) on PostgreSQL, and
+// checks that every combination is reported and the bench's PostgreSQL
+// schema is gone afterwards.
+func TestBenchNodesAndDatabases(t *testing.T) {
+	dbs := []string{"sqlite"}
+	pg := os.Getenv(storetest.PostgresEnv)
+	if pg != "" {
+		dbs = append(dbs, pg)
+	}
+	benchSchemas := func() int64 {
+		if pg == "" {
+			return 0
+		}
+		return storetest.OpenRaw(t, pg).Int(t, `SELECT count(*) FROM information_schema.schemata WHERE schema_name LIKE 'esimd_bench_%'`)
+	}
+	before := benchSchemas()
+	out := filepath.Join(t.TempDir(), "bench.json")
+	var stdout, stderr syncBuffer
+	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	err := e.bench(context.Background(), []string{"--requests", "40", "--clients", "4", "--esims", "5",
+		"--scenarios", "esim,order-assign", "--nodes", "1,2", "--db", strings.Join(dbs, ","), "--json", out})
+	if err != nil {
+		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep benchReport
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	type key struct {
+		name, engine string
+		nodes        int
+	}
+	got := map[key]benchResult{}
+	for _, r := range rep.Scenarios {
+		got[key{r.Name, r.Engine, r.Nodes}] = r
+	}
+	if r, ok := got[key{"baseline", "", 1}]; !ok || r.Ratio != 1 {
+		t.Errorf("baseline: %+v", r)
+	}
+	for _, db := range dbs {
+		engine := engineName(db)
+		for _, name := range []string{"esim", "order-assign"} {
+			for _, nodes := range []int{1, 2} {
+				r, ok := got[key{name, engine, nodes}]
+				if !ok || r.Requests != 40 || r.Errors != 0 || r.Ratio <= 0 {
+					t.Errorf("%s on %s with %d nodes: %+v (first error %q)", name, engine, nodes, r, r.FirstError)
+				}
+			}
+		}
+	}
+	if len(rep.Scenarios) != 1+len(dbs)*4 {
+		t.Errorf("%d rows, want %d", len(rep.Scenarios), 1+len(dbs)*4)
+	}
+	if strings.Contains(string(b), "postgres://") {
+		t.Errorf("the report holds a database URL:\n%s", b)
+	}
+	if after := benchSchemas(); after != before {
+		t.Errorf("%d bench schemas left in PostgreSQL, %d before", after, before)
 	}
 }

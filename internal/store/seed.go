@@ -69,12 +69,15 @@ func (db *DB) SeedESIMs(ctx context.Context, org orgs.ID, b catalogue.Bundle, fi
 	return nil
 }
 
-// Size is the database's size on disk in bytes (the main file and its
-// write-ahead log).
+// Size is the database's size on disk in bytes: on SQLite the file's pages,
+// on PostgreSQL the current schema's tables and indexes.
 func (db *DB) Size(ctx context.Context) (int64, error) {
 	if db.engine == EnginePostgres {
 		var size int64
-		err := db.queryRow(ctx, `SELECT pg_database_size(current_database())`).Scan(&size)
+		// The schema's tables with their indexes and TOAST, not the whole
+		// database: several esimd deployments may share one.
+		err := db.queryRow(ctx, `SELECT CAST(coalesce(sum(pg_total_relation_size(c.oid)), 0) AS BIGINT) FROM pg_class c
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'm')`).Scan(&size)
 		return size, err
 	}
 	var pages, pageSize int64
