@@ -14,8 +14,21 @@ import (
 
 // NextCounter reserves n consecutive values of a named counter and returns
 // the first. The counter row is created on first use.
+//
+// On PostgreSQL the reservation commits at once, outside any transaction
+// in ctx, as a sequence would: the counter row is then locked for one
+// statement instead of until the caller's transaction ends, which would
+// queue every order of every node behind it. A transaction that rolls
+// back leaves its values unused (a gap in ICCIDs, never a duplicate). On
+// SQLite the single writer makes holding the row free, and the
+// reservation joins the caller's transaction.
 func (db *DB) NextCounter(ctx context.Context, name string, n int64) (int64, error) {
 	var last int64
+	if db.engine == EnginePostgres {
+		err := db.side.QueryRowContext(ctx, `INSERT INTO counters (name, value) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`, name, n).Scan(&last)
+		return last - n + 1, db.mapErr(err)
+	}
 	err := db.InTx(ctx, func(ctx context.Context) error {
 		return db.queryRowW(ctx, `INSERT INTO counters (name, value) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value RETURNING value`, name, n).Scan(&last)
@@ -387,10 +400,23 @@ func (db *DB) CancelDue(ctx context.Context, kind string, subjectID int64) error
 // when org is non-zero.
 func (db *DB) DueItems(ctx context.Context, wall time.Time, org orgs.ID, limit int) ([]esims.DueItem, error) {
 	var out []esims.DueItem
-	err := eachRow(db, ctx, `SELECT d.id, d.org_id, d.kind, d.subject_id, d.due_at FROM due_work d
-		JOIN organisations o ON o.id = d.org_id
-		WHERE d.due_at <= $1 + o.clock_offset_ns AND (CAST($2 AS BIGINT) = 0 OR d.org_id = $2)
-		ORDER BY d.due_at, d.id LIMIT $3`, func(r *sql.Rows) error {
+	// Each organisation has its own clock, so "due" is a range per
+	// organisation: walk the organisations and, for each, the (org_id,
+	// due_at) index up to its time. A single scan of due_at would read
+	// every future row whenever little is due, and most rows lie months
+	// ahead (expiry, lapse). SQLite's CROSS JOIN fixes the loop order;
+	// PostgreSQL says it with LATERAL.
+	query := `SELECT d.id, d.org_id, d.kind, d.subject_id, d.due_at FROM organisations o CROSS JOIN due_work d
+		WHERE d.org_id = o.id AND d.due_at <= $1 + o.clock_offset_ns AND (CAST($2 AS BIGINT) = 0 OR o.id = $2)
+		ORDER BY d.due_at, d.id LIMIT $3`
+	if db.engine == EnginePostgres {
+		query = `SELECT d.id, d.org_id, d.kind, d.subject_id, d.due_at FROM organisations o
+		CROSS JOIN LATERAL (SELECT id, org_id, kind, subject_id, due_at FROM due_work
+			WHERE org_id = o.id AND due_at <= $1 + o.clock_offset_ns ORDER BY due_at, id LIMIT $3) d
+		WHERE CAST($2 AS BIGINT) = 0 OR o.id = $2
+		ORDER BY d.due_at, d.id LIMIT $3`
+	}
+	err := eachRow(db, ctx, query, func(r *sql.Rows) error {
 		var d esims.DueItem
 		var at int64
 		if err := r.Scan(&d.ID, &d.OrgID, &d.Kind, &d.SubjectID, &at); err != nil {

@@ -35,9 +35,13 @@ func openPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error
 	pool.SetMaxOpenConns(conns)
 	pool.SetMaxIdleConns(conns)
 	pool.SetConnMaxIdleTime(5 * time.Minute)
-	db := &DB{engine: EnginePostgres, write: pool, read: pool, log: log}
+	side := stdlib.OpenDB(*cfg)
+	side.SetMaxOpenConns(2)
+	side.SetMaxIdleConns(2)
+	side.SetConnMaxIdleTime(5 * time.Minute)
+	db := &DB{engine: EnginePostgres, write: pool, read: pool, side: side, log: log}
 	if err := pool.PingContext(ctx); err != nil {
-		pool.Close()
+		db.Close()
 		return nil, fmt.Errorf("open postgres database %s: %w", redactDSN(dsn), err)
 	}
 	return db, nil

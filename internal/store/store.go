@@ -62,7 +62,12 @@ type DB struct {
 	engine Engine
 	write  *sql.DB
 	read   *sql.DB
-	log    *slog.Logger
+	// side is PostgreSQL's pool for statements that commit on their own
+	// while a transaction of the main pool is open (NextCounter). It is
+	// separate so that those statements never wait for a connection that
+	// a waiting transaction holds. Nil on SQLite.
+	side *sql.DB
+	log  *slog.Logger
 
 	rewritten sync.Map // SQL text with $n → SQL text for this engine
 	// Prepared statements per pool, keyed by SQL text: parsing SQL was a
@@ -128,7 +133,13 @@ func (db *DB) Close() error {
 			return true
 		})
 	}
-	return errors.Join(append(errs, db.read.Close(), db.write.Close())...)
+	if db.side != nil {
+		errs = append(errs, db.side.Close())
+	}
+	if db.read != db.write {
+		errs = append(errs, db.read.Close())
+	}
+	return errors.Join(append(errs, db.write.Close())...)
 }
 
 // Migrate brings the schema up to date. It is safe to call on every start.
@@ -193,11 +204,22 @@ type txState struct {
 	missed []string
 }
 
-// prepareMissed caches what a finished transaction could not.
+// prepareMissed caches what a finished transaction could not, in the
+// background: the caller must not wait for a pool connection after its
+// transaction, since what it holds meanwhile (a lock of its own, the
+// orders' debit gate) may be what the connections' holders wait for.
 func (db *DB) prepareMissed(ctx context.Context, st *txState) {
-	for _, q := range st.missed {
-		_, _ = db.stmt(context.WithoutCancel(ctx), q, st.write) // best effort: a failure only costs a re-parse later
+	if len(st.missed) == 0 {
+		return
 	}
+	ctx = context.WithoutCancel(ctx)
+	go func() {
+		for _, q := range st.missed {
+			if _, err := db.stmt(ctx, q, st.write); err != nil {
+				return // best effort (the database may be closing): a miss only costs a re-parse later
+			}
+		}
+	}()
 }
 
 // InTx runs fn in one write transaction. Every store method given the
