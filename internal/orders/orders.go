@@ -107,6 +107,7 @@ type Store interface {
 	Organisation(ctx context.Context, id orgs.ID) (orgs.Organisation, error)
 	AddLedgerEntry(ctx context.Context, e *orgs.LedgerEntry) error
 	InsertOrder(ctx context.Context, o *Order) error
+	// UpdateOrder writes an order's status and running balance.
 	UpdateOrder(ctx context.Context, o *Order) error
 	OrderByReference(ctx context.Context, org orgs.ID, ref string) (Order, error)
 	OrderByID(ctx context.Context, id int64) (Order, error)

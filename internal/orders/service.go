@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 
+	"sync"
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
@@ -25,6 +26,9 @@ type Service struct {
 	now   func() time.Time
 	// kick wakes the due-work worker after an asynchronous order is queued.
 	kick func()
+	// debitGates holds a mutex per organisation that an order takes before
+	// its debit and keeps until its transaction ends; see Place.
+	debitGates sync.Map // orgs.ID → *sync.Mutex
 }
 
 // NewService returns the order use cases and registers the handlers of
@@ -185,6 +189,13 @@ func inGroups(allowed, groups []string) bool {
 func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceIP string) (Placed, error) {
 	var out Placed
 	var insufficient bool
+	// The debit's row lock is held until commit. On PostgreSQL, many
+	// transactions queued on one row wake together at every commit and
+	// retry the lock, and throughput falls as the queue grows; so a
+	// node lets one of its orders per organisation at a time queue for the
+	// row, and the others wait here, cheaply. The gate outlives a retried
+	// transaction, which keeps it.
+	var gate *sync.Mutex
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		org, err := s.store.Organisation(ctx, orgID)
 		if err != nil {
@@ -210,21 +221,8 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 			out = Placed{Order: o, Valid: true}
 			return nil
 		}
-		if total > 0 {
-			e := orgs.LedgerEntry{OrgID: org.ID, Kind: orgs.LedgerOrder, Amount: -total, Reference: o.Reference,
-				Description: fmt.Sprintf("Order of %d bundle(s)", units), CreatedAt: now}
-			if err := s.store.AddLedgerEntry(ctx, &e); err != nil {
-				if fault.Is(err, fault.Invalid) {
-					insufficient = true
-					return errInsufficient(total, org.Balance, org.Currency)
-				}
-				return err
-			}
-			o.RunningBalance = e.BalanceAfter
-			if err := s.lowBalance(ctx, org.ID, org.Balance, e.BalanceAfter, now); err != nil {
-				return err
-			}
-		}
+		// Provisional: the debit below, made last, settles it.
+		o.RunningBalance = org.Balance - total
 		async := req.Assign && units > AsyncThreshold
 		if async {
 			o.Status, o.StatusMessage = StatusProcessing, fmt.Sprintf("Order processing: %d eSIMs being assigned", units)
@@ -239,7 +237,7 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 		if err := s.store.InsertOrder(ctx, &o); err != nil {
 			return err
 		}
-		out = Placed{Order: o}
+		var made [][]esims.ESIM
 		switch {
 		case !req.Assign:
 			for _, l := range o.Lines {
@@ -250,13 +248,60 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 				}
 			}
 		case async:
-			return s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: org.ID, Kind: esims.DueOrderAssign, SubjectID: o.ID, DueAt: now})
+			if err := s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: org.ID, Kind: esims.DueOrderAssign, SubjectID: o.ID, DueAt: now}); err != nil {
+				return err
+			}
 		default:
-			out.ESIMs, err = s.assignOrder(ctx, &org, &o)
-			return err
+			if made, err = s.assignOrder(ctx, &org, &o); err != nil {
+				return err
+			}
 		}
+		// The debit comes last. It locks the organisation's balance until
+		// the transaction ends (on PostgreSQL, a row lock that every other
+		// order of the organisation on every node waits for), so the lock
+		// is held for the debit and the commit only, not for the eSIM work
+		// above. validate already refused what the balance could not pay;
+		// the debit's own check settles a race with another order.
+		if total > 0 {
+			threshold, err := s.balanceThreshold(ctx, org.ID) // read before the lock is taken
+			if err != nil {
+				return err
+			}
+			if gate == nil {
+				g, _ := s.debitGates.LoadOrStore(org.ID, new(sync.Mutex))
+				gate = g.(*sync.Mutex)
+				gate.Lock()
+			}
+			e := orgs.LedgerEntry{OrgID: org.ID, Kind: orgs.LedgerOrder, Amount: -total, Reference: o.Reference,
+				Description: fmt.Sprintf("Order of %d bundle(s)", units), CreatedAt: now}
+			if err := s.store.AddLedgerEntry(ctx, &e); err != nil {
+				if fault.Is(err, fault.Invalid) {
+					// Another order spent the balance after validate read it.
+					insufficient = true
+					have := org.Balance
+					if now, err := s.store.Organisation(ctx, org.ID); err == nil {
+						have = now.Balance
+					}
+					return errInsufficient(total, have, org.Currency)
+				}
+				return err
+			}
+			if e.BalanceAfter != o.RunningBalance {
+				o.RunningBalance = e.BalanceAfter // another order was debited meanwhile
+				if err := s.store.UpdateOrder(ctx, &o); err != nil {
+					return err
+				}
+			}
+			if err := s.lowBalance(ctx, org.ID, e.BalanceAfter+total, e.BalanceAfter, threshold, now); err != nil {
+				return err
+			}
+		}
+		out = Placed{Order: o, ESIMs: made}
 		return nil
 	})
+	if gate != nil {
+		gate.Unlock()
+	}
 	if err != nil && insufficient {
 		s.insufficientBalance(ctx, orgID)
 	}
@@ -638,17 +683,18 @@ type thresholdReader interface {
 	CallbackSettings(ctx context.Context, org orgs.ID) (notify.Settings, error)
 }
 
-// lowBalance emits LowBalance when a debit takes the balance across a level
-// of the organisation's alert threshold (100 %, 75 %, 50 %, 10 %).
-func (s *Service) lowBalance(ctx context.Context, orgID orgs.ID, before, after money.Amount, now time.Time) error {
-	threshold := notify.DefaultBalanceThreshold
+// balanceThreshold is the organisation's LowBalance alert threshold.
+func (s *Service) balanceThreshold(ctx context.Context, orgID orgs.ID) (money.Amount, error) {
 	if r, ok := s.store.(thresholdReader); ok {
 		st, err := r.CallbackSettings(ctx, orgID)
-		if err != nil {
-			return err
-		}
-		threshold = st.BalanceThreshold
+		return st.BalanceThreshold, err
 	}
+	return notify.DefaultBalanceThreshold, nil
+}
+
+// lowBalance emits LowBalance when a debit takes the balance across a level
+// of the organisation's alert threshold (100 %, 75 %, 50 %, 10 %).
+func (s *Service) lowBalance(ctx context.Context, orgID orgs.ID, before, after, threshold money.Amount, now time.Time) error {
 	a, ok := notify.BalanceAlertFor(before, after, threshold)
 	if !ok {
 		return nil

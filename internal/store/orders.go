@@ -35,10 +35,10 @@ func (db *DB) InsertOrder(ctx context.Context, o *orders.Order) error {
 	})
 }
 
-// UpdateOrder writes an order's status.
+// UpdateOrder writes an order's status and running balance.
 func (db *DB) UpdateOrder(ctx context.Context, o *orders.Order) error {
-	res, err := db.exec(ctx, `UPDATE orders SET status = $2, status_message = $3, completed_at = $4 WHERE id = $1`,
-		o.ID, o.Status, o.StatusMessage, nullNanos(o.CompletedAt))
+	res, err := db.exec(ctx, `UPDATE orders SET status = $2, status_message = $3, completed_at = $4, running_balance = $5 WHERE id = $1`,
+		o.ID, o.Status, o.StatusMessage, nullNanos(o.CompletedAt), o.RunningBalance)
 	if err != nil {
 		return err
 	}
