@@ -138,7 +138,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	fs.IntVar(&opts.esims, "esims", 1000, "eSIMs seeded for the esim scenario")
 	scenarioList := fs.String("scenarios", strings.Join(benchScenarioNames, ","), "comma-separated scenarios to run; the baseline always runs")
 	dbList := fs.String("db", "sqlite", "comma-separated databases to run on, one after the other: sqlite (a temporary file) or a postgres:// URL (a throwaway schema in it)")
-	nodeList := fs.String("nodes", "1", "comma-separated node counts: each scenario runs once per count, its clients spread over that many esimd servers on the one database")
+	nodeList := fs.String("nodes", "1", "comma-separated node counts: the scenarios run once per count, on a fresh database, their clients spread over that many esimd servers on it")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
 	fs.IntVar(&opts.scale, "scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
@@ -229,25 +229,26 @@ func (e env) bench(ctx context.Context, args []string) error {
 	if opts.scale > 0 {
 		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
 	}
+	// Each database and node count gets a fresh deployment, so that no
+	// measurement runs on tables an earlier one has grown.
 	for _, target := range targets {
-		d, err := e.deploy(ctx, target, opts, log)
-		if err != nil {
-			return err
-		}
-		err = func() error {
-			defer d.Close()
-			scenarios := d.scenarios(opts)
-			for _, name := range names {
-				sc, ok := scenarios[name]
-				if !ok {
-					continue
-				}
-				sc.name = name
-				if !slices.Contains(report.Flags.Scenarios, name) {
-					report.Flags.Scenarios = append(report.Flags.Scenarios, name)
-				}
-				for _, n := range opts.nodes {
-					sc.bases = d.urls[:n]
+		for _, n := range opts.nodes {
+			d, err := e.deploy(ctx, target, n, opts, log)
+			if err != nil {
+				return err
+			}
+			err = func() error {
+				defer d.Close()
+				scenarios := d.scenarios(opts)
+				for _, name := range names {
+					sc, ok := scenarios[name]
+					if !ok {
+						continue
+					}
+					sc.name, sc.bases = name, d.urls
+					if !slices.Contains(report.Flags.Scenarios, name) {
+						report.Flags.Scenarios = append(report.Flags.Scenarios, name)
+					}
 					fmt.Fprintf(e.stderr, "bench: running %s on %s, %d node(s)\n", name, d.engine, n)
 					r, err := runScenario(ctx, client, sc, opts.clients, opts.duration, opts.requests)
 					if err != nil {
@@ -259,19 +260,19 @@ func (e env) bench(ctx context.Context, args []string) error {
 					}
 					report.Scenarios = append(report.Scenarios, r)
 				}
-			}
-			if d.scale != nil {
-				size, err := d.apps[0].db.Size(ctx)
-				if err != nil {
-					return err
+				if d.scale != nil {
+					size, err := d.apps[0].db.Size(ctx)
+					if err != nil {
+						return err
+					}
+					d.scale.DatabaseBytes, d.scale.PeakRSSBytes = size, peakRSS()
+					report.Scale = append(report.Scale, *d.scale)
 				}
-				d.scale.DatabaseBytes, d.scale.PeakRSSBytes = size, peakRSS()
-				report.Scale = append(report.Scale, *d.scale)
+				return nil
+			}()
+			if err != nil {
+				return err
 			}
-			return nil
-		}()
-		if err != nil {
-			return err
 		}
 	}
 
@@ -329,16 +330,16 @@ func engineName(target string) string {
 	return string(store.EngineSQLite)
 }
 
-// benchDeployment is one database with as many esimd servers on it as the
-// largest --nodes count, seeded for the scenarios.
+// benchDeployment is one fresh database with one or more esimd servers on
+// it, seeded for the scenarios.
 type benchDeployment struct {
 	engine     store.Engine
 	apps       []*app
 	urls       []string // one API server per node
 	org        orgs.ID
 	sandbox    *sandbox.Service // the first node's, for seeding
-	iccids     []string // seeded eSIMs for the esim scenario
-	attached   []string // installed and attached eSIMs for the usage scenario
+	iccids     []string         // seeded eSIMs for the esim scenario
+	attached   []string         // installed and attached eSIMs for the usage scenario
 	scaleFirst int64
 	scale      *benchScale
 	closers    []func()
@@ -354,7 +355,7 @@ func (d *benchDeployment) Close() {
 // deploy creates a fresh database for target (a temporary SQLite file, or
 // a throwaway schema in a PostgreSQL database), starts the servers on it
 // and seeds what the selected scenarios read and consume.
-func (e env) deploy(ctx context.Context, target string, opts benchOptions, log *slog.Logger) (_ *benchDeployment, err error) {
+func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOptions, log *slog.Logger) (_ *benchDeployment, err error) {
 	d := &benchDeployment{}
 	defer func() {
 		if err != nil {
@@ -384,7 +385,6 @@ func (e env) deploy(ctx context.Context, target string, opts benchOptions, log *
 	}
 	workCtx, stopWork := context.WithCancel(ctx)
 	d.closers = append(d.closers, stopWork)
-	nodes := slices.Max(opts.nodes)
 	for i := range nodes {
 		a, err := open(ctx, dsn, log)
 		if err != nil {
@@ -470,14 +470,12 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 		}
 	}
 	if opts.selected["apply"] {
-		// Enough inventory that the scenario does not run dry, once per
-		// node count: the count asked for, or a generous rate times the
-		// duration.
+		// Enough inventory that the scenario does not run dry: the count
+		// asked for, or a generous rate times the duration.
 		units := opts.requests
 		if units == 0 {
 			units = int64(opts.duration.Seconds()*4000) + 1000
 		}
-		units *= int64(len(opts.nodes))
 		fmt.Fprintf(e.stderr, "bench: buying %d bundles into inventory\n", units)
 		for left := units; left > 0; left -= 1000 {
 			q := int(min(left, 1000))
