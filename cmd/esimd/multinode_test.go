@@ -199,6 +199,8 @@ func TestSeveralNodesOneDatabase(t *testing.T) {
 		{"distinct assignment references", `SELECT count(DISTINCT reference) FROM assignments WHERE org_id = ?`, wantESIMs},
 		{"inventory left", `SELECT coalesce(sum(remaining), 0) FROM inventory_batches WHERE org_id = ?`, 0},
 		{"assignments drawn from inventory", `SELECT count(*) FROM assignments WHERE org_id = ? AND batch_id IS NOT NULL`, inventory},
+		{"orders whose running balance is not their debit's", `SELECT count(*) FROM orders o JOIN ledger_entries l
+			ON l.reference = o.reference AND l.kind = 'order' WHERE o.org_id = ? AND o.running_balance <> l.balance_after`, 0},
 		{"eSIMs with two active bundles", `SELECT count(*) FROM (SELECT esim_id FROM assignments WHERE org_id = ? AND state = 'active'
 			GROUP BY esim_id HAVING count(*) > 1) AS doubled`, 0},
 	} {

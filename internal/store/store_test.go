@@ -224,3 +224,57 @@ func TestCatalogueRoundTrip(t *testing.T) {
 }
 
 func esimsQuery() esims.ListQuery { return esims.ListQuery{Page: 1, PerPage: 10} }
+
+// TestDueItemsFollowEachOrganisationsClock schedules work for two
+// organisations, one whose sandbox clock runs 30 days ahead, and checks
+// that DueItems returns what is due by each one's own clock, earliest
+// first across both, within the limit and for one organisation on request.
+func TestDueItemsFollowEachOrganisationsClock(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	wall := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	now, ahead := newOrg(t, db), newOrg(t, db)
+	ahead.ClockOffset = 30 * 24 * time.Hour
+	if err := db.UpdateOrganisation(ctx, &ahead); err != nil {
+		t.Fatal(err)
+	}
+	day := 24 * time.Hour
+	for i, d := range []struct {
+		org orgs.ID
+		at  time.Duration // from wall
+	}{
+		{now.ID, -2 * day}, {now.ID, 0}, {now.ID, day}, {now.ID, 40 * day},
+		{ahead.ID, -day}, {ahead.ID, 20 * day}, {ahead.ID, 30 * day}, {ahead.ID, 31 * day},
+	} {
+		if err := db.ScheduleDue(ctx, esims.DueItem{OrgID: d.org, Kind: esims.DueBundleExpiry, SubjectID: int64(i + 1), DueAt: wall.Add(d.at)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subjects := func(org orgs.ID, limit int) []int64 {
+		t.Helper()
+		items, err := db.DueItems(ctx, wall, org, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []int64{}
+		for _, it := range items {
+			out = append(out, it.SubjectID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		org   orgs.ID
+		limit int
+		want  []int64
+	}{
+		{"both clocks, earliest first", 0, 100, []int64{1, 5, 2, 6, 7}},
+		{"limit", 0, 3, []int64{1, 5, 2}},
+		{"one organisation", ahead.ID, 100, []int64{5, 6, 7}},
+		{"the other", now.ID, 100, []int64{1, 2}},
+	} {
+		if diff := cmp.Diff(c.want, subjects(c.org, c.limit)); diff != "" {
+			t.Errorf("%s: due subjects (-want +got):\n%s", c.name, diff)
+		}
+	}
+}
