@@ -28,7 +28,9 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/esimid"
+	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/catalogue/demodata"
+	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
@@ -48,22 +50,31 @@ const benchBundle = "esim_1GB_7D_GB_V2"
 // benchScenarioNames lists every scenario in the order they run: reads
 // first, then writes, so that writes do not grow the tables under the
 // reads of the same run.
-var benchScenarioNames = []string{"baseline", "catalogue-page", "bundle", "esim", "order-validate", "order-assign", "apply", "usage"}
+var benchScenarioNames = []string{"baseline", "catalogue-page", "bundle", "esim", "order-validate", "order-assign", "apply", "usage",
+	"usage-batch", "callbacks"}
+
+// benchIngestBatch is the number of records in one usage-batch request.
+const benchIngestBatch = 100
 
 // benchResult is one scenario's figures.
 type benchResult struct {
-	Name       string  `json:"name"`
-	Engine     string  `json:"engine,omitempty"` // sqlite or postgres; empty for the baseline
-	Nodes      int     `json:"nodes"`            // esimd servers the clients were spread over
-	Request    string  `json:"request"`
-	Requests   int64   `json:"requests"`
-	Errors     int64   `json:"errors"`
-	FirstError string  `json:"firstError,omitempty"`
-	Seconds    float64 `json:"seconds"`
-	Throughput float64 `json:"throughput"` // requests per second
-	P50Ms      float64 `json:"p50Ms"`
-	P95Ms      float64 `json:"p95Ms"`
-	P99Ms      float64 `json:"p99Ms"`
+	Name    string `json:"name"`
+	Engine  string `json:"engine,omitempty"` // sqlite or postgres; empty for the baseline
+	Nodes   int    `json:"nodes"`            // esimd servers the clients were spread over
+	Request string `json:"request"`
+	// PerRequest is how many items (usage records) one request carries;
+	// ItemsPerSecond is Throughput times that. Both are absent for
+	// one-item requests.
+	PerRequest     int     `json:"perRequest,omitempty"`
+	ItemsPerSecond float64 `json:"itemsPerSecond,omitempty"`
+	Requests       int64   `json:"requests"`
+	Errors         int64   `json:"errors"`
+	FirstError     string  `json:"firstError,omitempty"`
+	Seconds        float64 `json:"seconds"`
+	Throughput     float64 `json:"throughput"` // requests per second
+	P50Ms          float64 `json:"p50Ms"`
+	P95Ms          float64 `json:"p95Ms"`
+	P99Ms          float64 `json:"p99Ms"`
 	// Ratio is Throughput over the baseline's throughput in the same run.
 	Ratio float64 `json:"ratio"`
 }
@@ -123,6 +134,12 @@ type benchScenario struct {
 	name, describe string
 	bases          []string // server URLs: request i goes to bases[i % len]
 	next           func(i int64) (method, path string, body []byte)
+	header         http.Header             // sent with every request, beside the API key
+	check          func(body []byte) error // a 2xx answer that still reports a failure
+	perRequest     int                     // items per request, when more than one
+	// run replaces the request loop for scenarios that are not
+	// request/response (callback deliveries).
+	run func(ctx context.Context) (benchResult, error)
 }
 
 // bench runs the load harness: the real HTTP handler over a fresh SQLite
@@ -141,6 +158,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	nodeList := fs.String("nodes", "1", "comma-separated node counts: the scenarios run once per count, on a fresh database, their clients spread over that many esimd servers on it")
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
+	fs.IntVar(&opts.callbackRate, "callback-rate", 5000, "events per second the callbacks scenario offers to the delivery workers")
 	fs.IntVar(&opts.scale, "scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
 	if err := e.parse(fs, args); err != nil {
 		return err
@@ -157,6 +175,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: --duration must be more than 0 and at most 1h, got %s", errUsage, opts.duration)
 	case opts.esims < 1 || opts.esims > 1_000_000:
 		return fmt.Errorf("%w: --esims must be 1 to 1000000, got %d", errUsage, opts.esims)
+	case opts.callbackRate < 1 || opts.callbackRate > 1_000_000:
+		return fmt.Errorf("%w: --callback-rate must be 1 to 1000000 events per second, got %d", errUsage, opts.callbackRate)
 	case opts.scale < 0 || opts.scale > 2_000_000:
 		return fmt.Errorf("%w: --scale must be 0 to 2000000, got %d", errUsage, opts.scale)
 	}
@@ -250,9 +270,18 @@ func (e env) bench(ctx context.Context, args []string) error {
 						report.Flags.Scenarios = append(report.Flags.Scenarios, name)
 					}
 					fmt.Fprintf(e.stderr, "bench: running %s on %s, %d node(s)\n", name, d.engine, n)
-					r, err := runScenario(ctx, client, sc, opts.clients, opts.duration, opts.requests)
+					var r benchResult
+					if sc.run != nil {
+						r, err = sc.run(ctx)
+						r.Name, r.Request = name, sc.describe
+					} else {
+						r, err = runScenario(ctx, client, sc, opts.clients, opts.duration, opts.requests)
+					}
 					if err != nil {
 						return err
+					}
+					if sc.perRequest > 1 {
+						r.PerRequest, r.ItemsPerSecond = sc.perRequest, r.Throughput*float64(sc.perRequest)
 					}
 					r.Engine, r.Nodes = string(d.engine), n
 					if baseline.Throughput > 0 {
@@ -277,13 +306,17 @@ func (e env) bench(ctx context.Context, args []string) error {
 	}
 
 	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "scenario\tdb\tnodes\trequests\terrors\treq/s\tp50 ms\tp95 ms\tp99 ms\tratio\t\n")
+	fmt.Fprintf(tw, "scenario\tdb\tnodes\trequests\terrors\treq/s\titems/s\tp50 ms\tp95 ms\tp99 ms\tratio\t\n")
 	for _, r := range report.Scenarios {
 		db := r.Engine
 		if db == "" {
 			db = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%.3f\t%.3f\t%.3f\t%.3f\t\n", r.Name, db, r.Nodes, r.Requests, r.Errors, r.Throughput, r.P50Ms, r.P95Ms, r.P99Ms, r.Ratio)
+		items := ""
+		if r.PerRequest > 1 {
+			items = fmt.Sprintf("%.0f", r.ItemsPerSecond)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%.0f\t%s\t%.3f\t%.3f\t%.3f\t%.3f\t\n", r.Name, db, r.Nodes, r.Requests, r.Errors, r.Throughput, items, r.P50Ms, r.P95Ms, r.P99Ms, r.Ratio)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -319,7 +352,9 @@ type benchOptions struct {
 	esims    int
 	scale    int
 	nodes    []int
-	selected map[string]bool
+	// callbackRate is the events per second the callbacks scenario offers.
+	callbackRate int
+	selected     map[string]bool
 }
 
 // engineName names a --db entry without its URL (which may hold a password).
@@ -343,6 +378,11 @@ type benchDeployment struct {
 	scaleFirst int64
 	scale      *benchScale
 	closers    []func()
+
+	adminToken string           // for usage-batch, through the admin API
+	notifiers  []*notify.Worker // each node's callback delivery worker
+	receiver   *benchReceiver   // where the callbacks organisation's callbacks go
+	hooksOrg   orgs.ID          // the organisation whose events the callbacks scenario sends
 }
 
 // Close stops the servers and workers and removes the database.
@@ -383,6 +423,18 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 	if _, err := rand.Read(secret); err != nil {
 		return nil, err
 	}
+	var tok [16]byte
+	_, _ = rand.Read(tok[:])
+	d.adminToken = hex.EncodeToString(tok[:])
+	if opts.selected["callbacks"] {
+		d.receiver = newBenchReceiver()
+		url, stop, err := serveLoopback(d.receiver)
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, stop)
+		d.receiver.url = url
+	}
 	workCtx, stopWork := context.WithCancel(ctx)
 	d.closers = append(d.closers, stopWork)
 	for i := range nodes {
@@ -411,6 +463,15 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 				return nil, fmt.Errorf("create the benchmark organisation: %w", userError(err))
 			}
 			d.org = org.ID
+			if d.receiver != nil {
+				hooks, _, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+					Name: "Bench callbacks", Currency: "USD", Sandbox: true, CallbackURL: d.receiver.url, CallbackVersion: orgs.CallbackV3,
+				})
+				if err != nil {
+					return nil, fmt.Errorf("create the callbacks organisation: %w", userError(err))
+				}
+				d.hooksOrg = hooks.ID
+			}
 		}
 		callbacks := newNotify(a, secret, false, log)
 		sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
@@ -424,7 +485,17 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 		}
 		a.worker.Start(workCtx)
 		d.closers = append(d.closers, a.worker.Stop)
-		url, stop, err := serveLoopback(srv.Handler())
+		// Deliveries run on every node, as under esimd serve; the
+		// benchmark organisation has no callback URL, so its events are
+		// settled without a request.
+		deliveries := notify.NewWorker(callbacks, 250*time.Millisecond, log)
+		deliveries.Start(workCtx)
+		d.closers = append(d.closers, deliveries.Stop)
+		d.notifiers = append(d.notifiers, deliveries)
+		root := http.NewServeMux()
+		root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: d.adminToken, Notify: callbacks, Orgs: a.orgs, ESIMs: a.esims, Logger: log}).Handler())
+		root.Handle("/", srv.Handler())
+		url, stop, err := serveLoopback(root)
 		if err != nil {
 			return nil, err
 		}
@@ -438,7 +509,7 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 // consume.
 func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) error {
 	a, sb := d.apps[0], d.sandbox
-	if opts.selected["esim"] || opts.selected["usage"] {
+	if opts.selected["esim"] || opts.selected["usage"] || opts.selected["usage-batch"] {
 		n := opts.esims
 		if !opts.selected["esim"] {
 			n = min(n, 200)
@@ -456,7 +527,7 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 			}
 		}
 	}
-	if opts.selected["usage"] {
+	if opts.selected["usage"] || opts.selected["usage-batch"] {
 		n := min(len(d.iccids), 200)
 		fmt.Fprintf(e.stderr, "bench: installing and attaching %d eSIMs\n", n)
 		for _, iccid := range d.iccids[:n] {
@@ -540,6 +611,43 @@ func (d *benchDeployment) scenarios(opts benchOptions) map[string]benchScenario 
 		all["usage"] = benchScenario{describe: fmt.Sprintf("POST /sandbox/v1/esims/{iccid}/usage (%d eSIMs)", len(d.attached)),
 			next: func(i int64) (string, string, []byte) {
 				return "POST", "/sandbox/v1/esims/" + d.attached[i%int64(len(d.attached))] + "/usage", []byte(`{"bytes":1000}`)
+			}}
+	}
+	if len(d.attached) > 0 {
+		// Records spread over the attached eSIMs, unique IDs per run, the
+		// time of the request: a charging feed sending as it goes.
+		all["usage-batch"] = benchScenario{describe: fmt.Sprintf("POST /admin/v1/usage, %d records of 1 kB (%d eSIMs)", benchIngestBatch, len(d.attached)),
+			header: http.Header{"Authorization": {"Bearer " + d.adminToken}}, perRequest: benchIngestBatch,
+			next: func(i int64) (string, string, []byte) {
+				var b bytes.Buffer
+				at := time.Now().UTC().Format(time.RFC3339Nano)
+				b.WriteString(`{"records":[`)
+				for j := range int64(benchIngestBatch) {
+					if j > 0 {
+						b.WriteByte(',')
+					}
+					n := i*benchIngestBatch + j
+					fmt.Fprintf(&b, `{"recordId":"bench-%d","iccid":"%s","bytes":1000,"country":"GB","timestamp":"%s"}`,
+						n, d.attached[n%int64(len(d.attached))], at)
+				}
+				b.WriteString(`]}`)
+				return "POST", "/admin/v1/usage", b.Bytes()
+			},
+			check: func(body []byte) error {
+				var out struct{ Applied, Duplicate, Rejected int }
+				if err := json.Unmarshal(body, &out); err != nil {
+					return err
+				}
+				if out.Applied != benchIngestBatch {
+					return fmt.Errorf("%d of %d records applied: %.300s", out.Applied, benchIngestBatch, body)
+				}
+				return nil
+			}}
+	}
+	if d.receiver != nil {
+		all["callbacks"] = benchScenario{describe: fmt.Sprintf("callback deliveries to a local receiver, %d events/s offered (10 per eSIM)", opts.callbackRate),
+			run: func(ctx context.Context) (benchResult, error) {
+				return d.deliverPaced(ctx, opts.callbackRate, opts.duration, opts.requests)
 			}}
 	}
 	if opts.scale > 0 {
@@ -648,7 +756,7 @@ func runScenario(ctx context.Context, client *http.Client, sc benchScenario, n i
 				}
 				method, path, body := sc.next(i)
 				t0 := time.Now()
-				err := benchDo(ctx, client, method, sc.bases[i%int64(len(sc.bases))]+path, body)
+				err := benchDo(ctx, client, method, sc.bases[i%int64(len(sc.bases))]+path, body, sc.header, sc.check)
 				took := time.Since(t0)
 				if err != nil && ctx.Err() != nil {
 					return // interrupted: the caller's context is reported below
@@ -680,7 +788,7 @@ func runScenario(ctx context.Context, client *http.Client, sc benchScenario, n i
 
 // benchDo sends one request and reads the whole response; a status other
 // than 2xx is an error.
-func benchDo(ctx context.Context, client *http.Client, method, url string, body []byte) error {
+func benchDo(ctx context.Context, client *http.Client, method, url string, body []byte, header http.Header, check func([]byte) error) error {
 	var rd io.Reader
 	if body != nil {
 		rd = bytes.NewReader(body)
@@ -690,6 +798,9 @@ func benchDo(ctx context.Context, client *http.Client, method, url string, body 
 		return err
 	}
 	req.Header.Set("X-API-Key", benchKey)
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -703,8 +814,18 @@ func benchDo(ctx context.Context, client *http.Client, method, url string, body 
 		_, _ = io.Copy(io.Discard, resp.Body)
 		return fmt.Errorf("%s %s: status %d: %s", method, url, resp.StatusCode, bytes.TrimSpace(msg))
 	}
-	if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+	if check == nil {
+		if _, err := io.Copy(io.Discard, resp.Body); err != nil {
+			return errors.Join(errors.New("read response"), err)
+		}
+		return nil
+	}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
 		return errors.Join(errors.New("read response"), err)
+	}
+	if err := check(b); err != nil {
+		return fmt.Errorf("%s %s: %w", method, url, err)
 	}
 	return nil
 }
@@ -718,4 +839,133 @@ func percentileMs(sorted []time.Duration, q float64) float64 {
 	i := int(math.Ceil(q*float64(len(sorted)))) - 1
 	i = max(0, min(i, len(sorted)-1))
 	return float64(sorted[i]) / float64(time.Millisecond)
+}
+
+// benchReceiver is the local callback endpoint of the callbacks scenario:
+// it answers 200 at once and notes when each event first arrived.
+type benchReceiver struct {
+	url      string
+	mu       sync.Mutex
+	arrivals map[string]time.Time // X-Esimd-Event-Id → first arrival
+	repeats  int                  // deliveries of an event that had arrived already
+}
+
+func newBenchReceiver() *benchReceiver {
+	return &benchReceiver{arrivals: map[string]time.Time{}}
+}
+
+func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	now := time.Now()
+	_, _ = io.Copy(io.Discard, r.Body)
+	id := r.Header.Get("X-Esimd-Event-Id")
+	rc.mu.Lock()
+	if _, seen := rc.arrivals[id]; seen {
+		rc.repeats++
+	} else {
+		rc.arrivals[id] = now
+	}
+	rc.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+// deliverPaced offers the callbacks organisation's events at a steady rate
+// for the duration (or, with requests, until that many were offered): every
+// 20 ms one transaction commits the events due by then, spread over eSIMs
+// 10 events each so that each eSIM's stream stays ordered, and every node's
+// delivery worker is woken. Then it waits for the receiver to have them all
+// and reports deliveries per second from the first commit to the last
+// arrival, and each event's latency from its commit to its arrival: under
+// the rate it can sustain, latency stays flat; past it, a queue grows.
+func (d *benchDeployment) deliverPaced(ctx context.Context, rate int, duration time.Duration, requests int64) (benchResult, error) {
+	db := d.apps[0].db
+	committedAt := map[string]time.Time{}
+	var ids []string
+	start := time.Now()
+	offered := 0
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		elapsed := time.Since(start)
+		due := int(elapsed.Seconds() * float64(rate))
+		if requests > 0 {
+			due = min(due, int(requests))
+		}
+		if n := due - offered; n > 0 {
+			var batch []string
+			err := db.InTx(ctx, func(ctx context.Context) error {
+				batch = batch[:0] // a retried transaction starts again
+				at := time.Now()
+				for i := offered; i < offered+n; i++ {
+					iccid := fmt.Sprintf("8999902%011d", i/10)
+					ev := esims.Event{OrgID: d.hooksOrg, ICCID: iccid, Kind: notify.KindFirstAttachment,
+						Payload: map[string]any{"alertType": "FirstAttachment", "iccid": iccid}, At: at}
+					if err := db.AddEvent(ctx, &ev); err != nil {
+						return err
+					}
+					batch = append(batch, strconv.FormatInt(ev.ID, 10))
+				}
+				return nil
+			})
+			if err != nil {
+				return benchResult{}, fmt.Errorf("emit callback events: %w", err)
+			}
+			now := time.Now()
+			for _, id := range batch {
+				committedAt[id] = now
+			}
+			ids = append(ids, batch...)
+			offered += n
+			for _, w := range d.notifiers {
+				w.Kick()
+			}
+		}
+		if (requests > 0 && int64(offered) >= requests) || (requests == 0 && elapsed >= duration) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return benchResult{}, ctx.Err()
+		case <-tick.C:
+		}
+	}
+
+	deadline := time.Now().Add(max(time.Minute, 20*duration))
+	rc := d.receiver
+	for {
+		rc.mu.Lock()
+		got, repeats := 0, rc.repeats
+		for _, id := range ids {
+			if _, ok := rc.arrivals[id]; ok {
+				got++
+			}
+		}
+		done := got == len(ids) || time.Now().After(deadline) || ctx.Err() != nil
+		if !done {
+			rc.mu.Unlock()
+			time.Sleep(5 * time.Millisecond)
+			continue
+		}
+		lat := make([]time.Duration, 0, got)
+		last := start
+		for _, id := range ids {
+			if t, ok := rc.arrivals[id]; ok {
+				lat = append(lat, t.Sub(committedAt[id]))
+				if t.After(last) {
+					last = t
+				}
+			}
+		}
+		rc.mu.Unlock()
+		res := benchResult{Requests: int64(got), Errors: int64(len(ids)-got) + int64(repeats)}
+		if res.Errors > 0 {
+			res.FirstError = fmt.Sprintf("%d of %d events arrived by the deadline, %d more than once", got, len(ids), repeats)
+		}
+		slices.Sort(lat)
+		res.Seconds = last.Sub(start).Seconds()
+		if res.Seconds > 0 {
+			res.Throughput = float64(got) / res.Seconds
+		}
+		res.P50Ms, res.P95Ms, res.P99Ms = percentileMs(lat, 0.50), percentileMs(lat, 0.95), percentileMs(lat, 0.99)
+		return res, ctx.Err()
+	}
 }

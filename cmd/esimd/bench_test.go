@@ -48,6 +48,13 @@ func TestBench(t *testing.T) {
 		if !strings.Contains(stdout.String(), r.Name) {
 			t.Errorf("table lacks %s:\n%s", r.Name, stdout.String())
 		}
+		wantPer := 0
+		if r.Name == "usage-batch" {
+			wantPer = benchIngestBatch
+		}
+		if r.PerRequest != wantPer || (wantPer > 0 && r.ItemsPerSecond != r.Throughput*float64(wantPer)) {
+			t.Errorf("%s: %d items per request at %.0f items/s, want %d per request", r.Name, r.PerRequest, r.ItemsPerSecond, wantPer)
+		}
 	}
 	if t.Failed() {
 		t.Logf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.String())
@@ -72,7 +79,7 @@ func TestBenchRequestsAndSubset(t *testing.T) {
 
 func TestBenchRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"--scenarios", "nope"}, {"--clients", "0"}, {"--duration", "0s"}, {"extra"},
-		{"--nodes", "0"}, {"--nodes", "1,x"}, {"--db", "mysql://db"}, {"--db", "sqlite,"}} {
+		{"--nodes", "0"}, {"--nodes", "1,x"}, {"--callback-rate", "0"}, {"--db", "mysql://db"}, {"--db", "sqlite,"}} {
 		var stdout, stderr syncBuffer
 		e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
 		if err := e.bench(context.Background(), args); exitCode(err) != 2 {
