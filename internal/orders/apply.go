@@ -3,6 +3,8 @@ package orders
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
@@ -59,6 +61,7 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 	}
 	var out Applied
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		out = Applied{} // a retried transaction starts again
 		org, err := s.store.Organisation(ctx, orgID)
 		if err != nil {
 			return err
@@ -75,6 +78,12 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 		}
 		o := Order{OrgID: orgID, Reference: newReference(), Kind: KindBundleAssignment, Status: StatusCompleted,
 			Assigned: true, Currency: org.Currency, RunningBalance: org.Balance, CreatedAt: now}
+		// Units are planned from the batches as read, and the batches are
+		// drawn down last, like an order's debit: the batch rows are then
+		// locked only for the draw and the commit. A batch another apply
+		// emptied meanwhile fails the draw, and the store runs the whole
+		// transaction again on fresh figures.
+		draws := map[int64]int{} // batch ID → units to take
 		for _, e := range req.Entries {
 			n := max(e.Repeat, 1)
 			batches, err := s.store.Batches(ctx, orgID, e.Name, now)
@@ -93,9 +102,7 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 				if take == 0 {
 					continue
 				}
-				if err := s.store.AdjustBatch(ctx, b.ID, -take); err != nil {
-					return err
-				}
+				draws[b.ID] += take
 				for range take {
 					u := applyUnit{Bundle: e.Name, BatchID: b.ID, Price: int64(b.Price), ICCID: req.ICCID, AllowReassign: e.AllowReassign}
 					k := len(o.Lines)
@@ -118,10 +125,21 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 		}
 		out.Order = o
 		if async {
-			return s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: orgID, Kind: esims.DueApplyAssign, SubjectID: o.ID, DueAt: now})
+			if err := s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: orgID, Kind: esims.DueApplyAssign, SubjectID: o.ID, DueAt: now}); err != nil {
+				return err
+			}
+		} else if out.Units, err = s.assignApply(ctx, &org, &o); err != nil {
+			return err
 		}
-		out.Units, err = s.assignApply(ctx, &org, &o)
-		return err
+		s.enterGate(ctx, orgID)
+		// In batch ID order, so that two applies drawing on the same
+		// batches lock them in the same order.
+		for _, id := range slices.Sorted(maps.Keys(draws)) {
+			if err := s.store.AdjustBatch(ctx, id, -draws[id]); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err == nil && out.Order.Status == StatusProcessing {
 		s.kick()

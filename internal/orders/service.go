@@ -27,7 +27,8 @@ type Service struct {
 	// kick wakes the due-work worker after an asynchronous order is queued.
 	kick func()
 	// debitGates holds a mutex per organisation that an order takes before
-	// its debit and keeps until its transaction ends; see Place.
+	// its debit (an apply before drawing its batches) and keeps until its
+	// transaction ends; see Place.
 	debitGates sync.Map // orgs.ID → *sync.Mutex
 }
 
@@ -189,13 +190,6 @@ func inGroups(allowed, groups []string) bool {
 func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceIP string) (Placed, error) {
 	var out Placed
 	var insufficient bool
-	// The debit's row lock is held until commit. On PostgreSQL, many
-	// transactions queued on one row wake together at every commit and
-	// retry the lock, and throughput falls as the queue grows; so a
-	// node lets one of its orders per organisation at a time queue for the
-	// row, and the others wait here, cheaply. The gate outlives a retried
-	// transaction, which keeps it.
-	var gate *sync.Mutex
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		org, err := s.store.Organisation(ctx, orgID)
 		if err != nil {
@@ -267,11 +261,7 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 			if err != nil {
 				return err
 			}
-			if gate == nil {
-				g, _ := s.debitGates.LoadOrStore(org.ID, new(sync.Mutex))
-				gate = g.(*sync.Mutex)
-				gate.Lock()
-			}
+			s.enterGate(ctx, org.ID)
 			e := orgs.LedgerEntry{OrgID: org.ID, Kind: orgs.LedgerOrder, Amount: -total, Reference: o.Reference,
 				Description: fmt.Sprintf("Order of %d bundle(s)", units), CreatedAt: now}
 			if err := s.store.AddLedgerEntry(ctx, &e); err != nil {
@@ -299,9 +289,6 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 		out = Placed{Order: o, ESIMs: made}
 		return nil
 	})
-	if gate != nil {
-		gate.Unlock()
-	}
 	if err != nil && insufficient {
 		s.insufficientBalance(ctx, orgID)
 	}
@@ -309,6 +296,22 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 		s.kick()
 	}
 	return out, err
+}
+
+// enterGate waits for the organisation's gate and holds it until the
+// transaction in ctx ends. The hot rows of an organisation (its balance,
+// its inventory batches) stay locked from the statement that changes them
+// to the commit. On PostgreSQL many transactions queued on one row all
+// wake at every commit and try again, and throughput falls as the queue
+// grows; so a node lets one of its use cases per organisation at a time
+// queue for those rows, and the others wait here, cheaply. The gate is
+// released when the transaction ends, before InTx retries it, so a retry
+// never waits for a connection held by a transaction waiting for the gate.
+func (s *Service) enterGate(ctx context.Context, org orgs.ID) {
+	g, _ := s.debitGates.LoadOrStore(org, new(sync.Mutex))
+	gate := g.(*sync.Mutex)
+	gate.Lock()
+	s.store.AfterTx(ctx, gate.Unlock)
 }
 
 // dueScheduler is the part of the eSIM store orders use to queue work.

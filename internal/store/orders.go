@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -160,12 +161,13 @@ func (db *DB) Batch(ctx context.Context, id int64) (orders.Batch, error) {
 }
 
 // Batches lists batches with units left that have not expired at now,
-// oldest first.
+// oldest first. It locks nothing: AdjustBatch's conditional update is what
+// keeps a unit from being drawn twice.
 func (db *DB) Batches(ctx context.Context, org orgs.ID, bundle string, now time.Time) ([]orders.Batch, error) {
 	var out []orders.Batch
 	err := eachRow(db, ctx, `SELECT `+batchColumns+` FROM inventory_batches
 		WHERE org_id = $1 AND ($2 = '' OR bundle_name = $2) AND remaining > 0 AND expires_at > $3
-		ORDER BY purchased_at, id`+db.forUpdate(ctx), func(r *sql.Rows) error {
+		ORDER BY purchased_at, id`, func(r *sql.Rows) error {
 		b, err := scanBatch(r)
 		out = append(out, b)
 		return err
@@ -182,6 +184,11 @@ func (db *DB) AdjustBatch(ctx context.Context, id int64, delta int) error {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
+		if delta < 0 && db.locking(ctx) {
+			// On PostgreSQL the caller planned from figures another node
+			// may have drawn on since: run its transaction again.
+			return fmt.Errorf("%w: inventory batch %d was drawn on meanwhile", errRetry, id)
+		}
 		return fault.Invalidf("inventory batch %d cannot change by %d units", id, delta)
 	}
 	return nil

@@ -202,6 +202,21 @@ type txState struct {
 	// inside the transaction could wait forever. They are prepared on the
 	// pool once the transaction has given its connection back.
 	missed []string
+	// ended runs when the transaction has committed or rolled back.
+	ended []func()
+}
+
+// AfterTx arranges for fn to run once the write transaction in ctx has
+// ended, committed or rolled back, and before InTx runs it again after a
+// lost race; with no transaction in ctx, fn runs at once. It is for
+// releasing what a use case took for the length of its transaction and
+// must not keep while waiting for the next one.
+func (db *DB) AfterTx(ctx context.Context, fn func()) {
+	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
+		st.ended = append(st.ended, fn)
+		return
+	}
+	fn()
 }
 
 // prepareMissed caches what a finished transaction could not, in the
@@ -254,10 +269,16 @@ func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (er
 	defer func() {
 		if p := recover(); p != nil {
 			_ = tx.Rollback()
+			for _, fn := range st.ended {
+				fn()
+			}
 			panic(p)
 		}
 		if err != nil {
 			_ = tx.Rollback()
+		}
+		for _, fn := range st.ended {
+			fn()
 		}
 		db.prepareMissed(ctx, st)
 	}()

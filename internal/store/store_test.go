@@ -278,3 +278,30 @@ func TestDueItemsFollowEachOrganisationsClock(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterTx checks that AfterTx runs its functions once the transaction
+// has ended, whether it committed or rolled back, and at once outside one.
+func TestAfterTx(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	var ran []string
+	note := func(s string) func() { return func() { ran = append(ran, s) } }
+	_ = db.InTx(ctx, func(ctx context.Context) error {
+		db.AfterTx(ctx, note("committed"))
+		if len(ran) != 0 {
+			t.Errorf("ran inside the transaction: %q", ran)
+		}
+		return nil
+	})
+	failed := errors.New("roll back")
+	if err := db.InTx(ctx, func(ctx context.Context) error {
+		db.AfterTx(ctx, note("rolled back"))
+		return failed
+	}); !errors.Is(err, failed) {
+		t.Fatalf("InTx = %v", err)
+	}
+	db.AfterTx(ctx, note("no transaction"))
+	if diff := cmp.Diff([]string{"committed", "rolled back", "no transaction"}, ran); diff != "" {
+		t.Errorf("AfterTx order (-want +got):\n%s", diff)
+	}
+}
