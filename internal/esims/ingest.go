@@ -9,6 +9,7 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/orgs"
 )
 
 // IngestRecord is one usage record from a network's charging or CDR feed.
@@ -67,11 +68,14 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 	}
 	wall := s.now()
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		// Usage never changes an organisation, so one read per batch serves
+		// all of its records.
+		batchOrgs := map[orgs.ID]orgs.Organisation{}
 		for _, i := range order {
 			r := recs[i]
 			res := IngestResult{RecordID: r.RecordID}
 			err := s.store.Savepoint(ctx, func(ctx context.Context) error {
-				return s.ingestOne(ctx, snap, wall, r, &res)
+				return s.ingestOne(ctx, snap, wall, batchOrgs, r, &res)
 			})
 			switch {
 			case err == nil:
@@ -90,7 +94,7 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 	return out, err
 }
 
-func (s *Service) ingestOne(ctx context.Context, snap *catalogue.Snapshot, wall time.Time, r IngestRecord, res *IngestResult) error {
+func (s *Service) ingestOne(ctx context.Context, snap *catalogue.Snapshot, wall time.Time, batchOrgs map[orgs.ID]orgs.Organisation, r IngestRecord, res *IngestResult) error {
 	switch {
 	case r.RecordID == "" || len(r.RecordID) > 200:
 		return fault.Invalidf("recordId is required (1–200 characters)")
@@ -109,9 +113,12 @@ func (s *Service) ingestOne(ctx context.Context, snap *catalogue.Snapshot, wall 
 	if err != nil {
 		return err
 	}
-	o, err := s.orgs.Organisation(ctx, e.OrgID)
-	if err != nil {
-		return err
+	o, ok := batchOrgs[e.OrgID]
+	if !ok {
+		if o, err = s.orgs.Organisation(ctx, e.OrgID); err != nil {
+			return err
+		}
+		batchOrgs[e.OrgID] = o
 	}
 	if r.At.After(o.Now(wall).Add(time.Hour)) {
 		return fault.Invalidf("timestamp %s is in the future", r.At.UTC().Format(time.RFC3339))
@@ -123,9 +130,12 @@ func (s *Service) ingestOne(ctx context.Context, snap *catalogue.Snapshot, wall 
 	if err := s.store.RecordUsage(ctx, e.OrgID, r.RecordID, r.ICCID, r.Bytes, r.At, wall); err != nil {
 		return err
 	}
+	if e.ReturnedAt != nil {
+		return notAccessible(r.ICCID) // in the returns process: what Get answers its organisation
+	}
 	// Usage is charged at the organisation's present: a late record counts
 	// against the bundle running now, and never reopens an ended one.
-	u, err := s.applyUsage(ctx, UsageRecord{Org: e.OrgID, ICCID: r.ICCID, Bytes: r.Bytes, Network: reg, At: latest(r.At, e.Location.LastSeen), FromNetwork: true})
+	u, err := s.applyUsageTo(ctx, &e, &o, UsageRecord{Org: e.OrgID, ICCID: r.ICCID, Bytes: r.Bytes, Network: reg, At: latest(r.At, e.Location.LastSeen), FromNetwork: true})
 	res.Charged, res.Unbilled = u.Charged, u.Unbilled
 	return err
 }

@@ -165,9 +165,20 @@ func (s *Service) applyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 	if err != nil {
 		return res, err
 	}
+	return s.applyUsageTo(ctx, &e, &o, rec)
+}
+
+// applyUsageTo is applyUsage on an eSIM and its organisation the caller
+// has read in the same transaction (ingest reads them to check a record).
+func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisation, rec UsageRecord) (UsageResult, error) {
+	var res UsageResult
+	if rec.Bytes < 0 || rec.Minutes < 0 || rec.SMS < 0 {
+		return res, fault.Invalidf("bytes, minutes and sms must not be negative")
+	}
+	e := *esim
 	at := rec.At
 	if at.IsZero() {
-		at = s.OrgNow(&o)
+		at = s.OrgNow(o)
 	}
 	if rec.FromNetwork && (e.ProfileStatus == ProfileReleased || e.ProfileStatus == ProfileDownloaded) {
 		if err := s.markInstalled(ctx, &e, at); err != nil {
