@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -160,6 +161,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
 	fs.IntVar(&opts.callbackRate, "callback-rate", 5000, "events per second the callbacks scenario offers to the delivery workers")
 	fs.IntVar(&opts.scale, "scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file, for go tool pprof")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -209,6 +211,17 @@ func (e env) bench(ctx context.Context, args []string) error {
 	log, err := e.logger(common{logLevel: *logLevel}, "text")
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 
 	var report benchReport

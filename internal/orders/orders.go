@@ -104,9 +104,9 @@ type TimeFilter struct {
 // Store is what orders need from the database, beyond the eSIM engine's.
 type Store interface {
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-	// AfterTx runs fn when the transaction in ctx has ended (committed or
-	// rolled back, before any retry).
-	AfterTx(ctx context.Context, fn func())
+	// Gate holds the node-local gate called name until the transaction in
+	// ctx has ended (committed or rolled back, before any retry).
+	Gate(ctx context.Context, name string)
 	Organisation(ctx context.Context, id orgs.ID) (orgs.Organisation, error)
 	AddLedgerEntry(ctx context.Context, e *orgs.LedgerEntry) error
 	InsertOrder(ctx context.Context, o *Order) error

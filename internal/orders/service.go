@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 
-	"sync"
+	"strconv"
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
@@ -26,10 +26,6 @@ type Service struct {
 	now   func() time.Time
 	// kick wakes the due-work worker after an asynchronous order is queued.
 	kick func()
-	// debitGates holds a mutex per organisation that an order takes before
-	// its debit (an apply before drawing its batches) and keeps until its
-	// transaction ends; see Place.
-	debitGates sync.Map // orgs.ID → *sync.Mutex
 }
 
 // NewService returns the order use cases and registers the handlers of
@@ -298,20 +294,14 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 	return out, err
 }
 
-// enterGate waits for the organisation's gate and holds it until the
-// transaction in ctx ends. The hot rows of an organisation (its balance,
-// its inventory batches) stay locked from the statement that changes them
-// to the commit. On PostgreSQL many transactions queued on one row all
-// wake at every commit and try again, and throughput falls as the queue
-// grows; so a node lets one of its use cases per organisation at a time
-// queue for those rows, and the others wait here, cheaply. The gate is
-// released when the transaction ends, before InTx retries it, so a retry
-// never waits for a connection held by a transaction waiting for the gate.
+// enterGate takes the organisation's debit gate (Store.Gate) for the rest
+// of the transaction in ctx: an order before its debit, an apply before
+// drawing its batches. The hot rows of an organisation (its balance, its
+// inventory batches) stay locked from the statement that changes them to
+// the commit; the gate keeps a node's other use cases of that organisation
+// from queueing on those rows meanwhile.
 func (s *Service) enterGate(ctx context.Context, org orgs.ID) {
-	g, _ := s.debitGates.LoadOrStore(org, new(sync.Mutex))
-	gate := g.(*sync.Mutex)
-	gate.Lock()
-	s.store.AfterTx(ctx, gate.Unlock)
+	s.store.Gate(ctx, "debit:"+strconv.FormatInt(int64(org), 10))
 }
 
 // dueScheduler is the part of the eSIM store orders use to queue work.

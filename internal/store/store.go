@@ -13,7 +13,9 @@
 // context, and every store method called with that context joins it. Outside
 // InTx, reads go to a pool of reader connections and writes to a single
 // writer connection (SQLite allows one writer at a time; queueing in Go is
-// cheaper than spinning on SQLITE_BUSY).
+// cheaper than spinning on SQLITE_BUSY). On SQLite, write transactions
+// that queue for the writer commit in groups, each in its own savepoint
+// (group.go): one fsync for many use cases, each still all or nothing.
 //
 // On PostgreSQL, transactions run at READ COMMITTED on one pool. What a
 // single SQLite writer gives for free is made explicit there (postgres.go):
@@ -69,6 +71,12 @@ type DB struct {
 	side *sql.DB
 	log  *slog.Logger
 
+	// group runs SQLite's write transactions in groups with one commit
+	// (group.go); nil on PostgreSQL, where transactions run side by side.
+	group *committer
+	// gates are PostgreSQL's node-local gates (Gate), by name.
+	gates sync.Map // string → *sync.Mutex
+
 	rewritten sync.Map // SQL text with $n → SQL text for this engine
 	// Prepared statements per pool, keyed by SQL text: parsing SQL was a
 	// third of the CPU time of a small request before they were cached.
@@ -118,6 +126,7 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("open sqlite database %q: %w", path, err)
 	}
+	db.group = newCommitter(db)
 	return db, nil
 }
 
@@ -126,6 +135,9 @@ func (db *DB) Engine() Engine { return db.engine }
 
 // Close closes both pools and their prepared statements.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.stop()
+	}
 	var errs []error
 	for _, cache := range []*sync.Map{&db.readStmts, &db.writeStmts} {
 		cache.Range(func(_, v any) bool {
@@ -219,6 +231,24 @@ func (db *DB) AfterTx(ctx context.Context, fn func()) {
 	fn()
 }
 
+// Gate waits for the node-local gate called name and holds it until the
+// write transaction in ctx ends, like AfterTx. On PostgreSQL, transactions
+// queued on one hot row all wake at every commit and try again, and
+// throughput falls as the queue grows; a gate lets one use case per name
+// and node at a time queue for such rows while the others wait cheaply in
+// Go. On SQLite it returns at once: one writer already runs one
+// transaction at a time, and a use case waiting inside a commit group for
+// a gate another member holds until the group ends would wait forever.
+func (db *DB) Gate(ctx context.Context, name string) {
+	if db.group != nil {
+		return
+	}
+	g, _ := db.gates.LoadOrStore(name, new(sync.Mutex))
+	gate := g.(*sync.Mutex)
+	gate.Lock()
+	db.AfterTx(ctx, gate.Unlock)
+}
+
 // prepareMissed caches what a finished transaction could not, in the
 // background: the caller must not wait for a pool connection after its
 // transaction, since what it holds meanwhile (a lock of its own, the
@@ -261,6 +291,9 @@ func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) erro
 const maxAttempts = 20
 
 func (db *DB) runTx(ctx context.Context, fn func(ctx context.Context) error) (err error) {
+	if db.group != nil {
+		return db.group.run(ctx, fn)
+	}
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return db.mapErr(err)
