@@ -253,4 +253,27 @@ type Store interface {
 	// RecordUsage marks a network usage record as applied; Conflict when it
 	// was applied before.
 	RecordUsage(ctx context.Context, org orgs.ID, recordID, iccid string, bytes int64, usedAt, appliedAt time.Time) error
+
+	// The set-based forms an ingest batch uses (see usageBatch).
+	ESIMsByICCIDs(ctx context.Context, iccids []string) ([]ESIM, error)
+	AssignmentsOfESIMs(ctx context.Context, esimIDs []int64) ([]Assignment, error)
+	UsageRecordsApplied(ctx context.Context, org orgs.ID, recordIDs []string) ([]string, error)
+	RecordUsages(ctx context.Context, recs []AppliedUsage) error
+	// OpenSavepoint starts a savepoint; end(true) undoes what was written
+	// since, end(false) keeps it.
+	OpenSavepoint(ctx context.Context) (end func(undo bool) error, err error)
+}
+
+// UsageRecordKey names a usage record: record IDs are the organisation's.
+type UsageRecordKey struct {
+	Org      orgs.ID
+	RecordID string
+}
+
+// AppliedUsage is a usage record to mark as applied.
+type AppliedUsage struct {
+	UsageRecordKey
+	ICCID             string
+	Bytes             int64
+	UsedAt, AppliedAt time.Time
 }

@@ -43,8 +43,9 @@ type IngestResult struct {
 const MaxIngestBatch = 10000
 
 // Ingest applies a batch of network usage records through ApplyUsage's
-// logic in one transaction (one commit for the batch), each record inside
-// its own savepoint so that a bad record is rejected alone. Records are
+// logic in one transaction (one commit for the batch), reading and writing
+// the batch's rows set-wise (usageBatch) while each record succeeds or is
+// rejected alone. Records are
 // applied in time order per eSIM, whatever order they arrive in; a record
 // ID seen before is reported as a duplicate and not charged again.
 func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResult, error) {
@@ -67,15 +68,28 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 		snap = s.cat.Current(ctx)
 	}
 	wall := s.now()
+	iccids := make([]string, 0, len(recs))
+	for _, i := range order {
+		if r := recs[i]; CheckICCID(r.ICCID) == nil && (len(iccids) == 0 || iccids[len(iccids)-1] != r.ICCID) {
+			iccids = append(iccids, r.ICCID) // sorted: repeats are adjacent
+		}
+	}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		batch, err := newUsageBatch(ctx, s.store, iccids, recs)
+		if err != nil {
+			return err
+		}
+		// The records run through the same code as one usage record, on
+		// the batch's store.
+		bs := &Service{store: batch, orgs: s.orgs, cat: s.cat, now: s.now, sandbox: s.sandbox, live: s.live}
 		// Usage never changes an organisation, so one read per batch serves
 		// all of its records.
 		batchOrgs := map[orgs.ID]orgs.Organisation{}
 		for _, i := range order {
 			r := recs[i]
 			res := IngestResult{RecordID: r.RecordID}
-			err := s.store.Savepoint(ctx, func(ctx context.Context) error {
-				return s.ingestOne(ctx, snap, wall, batchOrgs, r, &res)
+			err := batch.record(func() error {
+				return bs.ingestOne(ctx, snap, wall, batchOrgs, r, &res)
 			})
 			switch {
 			case err == nil:
@@ -89,7 +103,7 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 			}
 			out[i] = res
 		}
-		return nil
+		return batch.flush(ctx)
 	})
 	return out, err
 }
