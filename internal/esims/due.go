@@ -148,6 +148,11 @@ func (s *Service) dueInactivity(ctx context.Context, d DueItem) error {
 			next = a.LapsesAt
 		}
 	}
+	// Usage moves this check only once a day per eSIM (applyUsageTo), so it
+	// can fall due up to a day before the last activity says it should.
+	if since := e.LastActivityAt.Add(InactivityDeletion); since.After(next) {
+		next = since
+	}
 	if next.After(d.DueAt) {
 		return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueInactivity, SubjectID: e.ID, DueAt: next})
 	}

@@ -259,6 +259,11 @@ type Store interface {
 	AssignmentsOfESIMs(ctx context.Context, esimIDs []int64) ([]Assignment, error)
 	UsageRecordsApplied(ctx context.Context, org orgs.ID, recordIDs []string) ([]string, error)
 	RecordUsages(ctx context.Context, recs []AppliedUsage) error
+	// UpdateESIMActivity writes only Location and LastActivityAt.
+	UpdateESIMActivity(ctx context.Context, e *ESIM) error
+	// UpdateAssignmentUsage writes only the remaining allowances, Used and
+	// AlertsSent.
+	UpdateAssignmentUsage(ctx context.Context, a *Assignment) error
 	// OpenSavepoint starts a savepoint; end(true) undoes what was written
 	// since, end(false) keeps it.
 	OpenSavepoint(ctx context.Context) (end func(undo bool) error, err error)

@@ -584,6 +584,51 @@ func TestInactivityDeletion(t *testing.T) {
 	})
 }
 
+// TestInactivityFollowsUsageWrittenOnceADay checks that usage moves the
+// inactivity check only when it is a day or more after the last activity,
+// and that a check falling due early looks at the last activity again.
+func TestInactivityFollowsUsageWrittenOnceADay(t *testing.T) {
+	e := newEnv(t)
+	s := e.installed()
+	e.assign(s.ICCID, b1GB)
+	e.use(s.ICCID, MB) // last activity t0: the check is moved to t0 + 180 days
+	due := func() int64 {
+		return int64(e.count(`SELECT due_at FROM due_work WHERE kind = ? AND subject_id = ?`, esims.DueInactivity, e.esim(s.ICCID).ID))
+	}
+	first := due()
+	if want := t0.Add(esims.InactivityDeletion).UnixNano(); first != want {
+		t.Fatalf("inactivity check at %d, want %d (t0 + 180 days)", first, want)
+	}
+	e.clock.Advance(3 * time.Hour)
+	e.use(s.ICCID, MB) // three hours later: not moved
+	if got := due(); got != first {
+		t.Errorf("usage 3 hours after the last moved the check from %d to %d", first, got)
+	}
+	last := e.clock.Now()
+	e.advance(8 * 24 * time.Hour) // the bundle expires
+	e.advance(t0.Add(esims.InactivityDeletion).Sub(e.clock.Now())) // the check falls due three hours early and looks again
+	if evs := e.events("esim.deletion_scheduled"); len(evs) != 0 {
+		t.Fatalf("deletion scheduled 180 days after an earlier activity than the last: %v", evs)
+	}
+	if got, want := due(), last.Add(esims.InactivityDeletion).UnixNano(); got != want {
+		t.Errorf("check moved to %d, want %d (the last activity + 180 days)", got, want)
+	}
+	e.advance(3 * time.Hour)
+	if evs := e.events("esim.deletion_scheduled"); len(evs) != 1 {
+		t.Errorf("%d esim.deletion_scheduled 180 days after the last activity, want 1", len(evs))
+	}
+	// A day later than the last activity moves the check at once.
+	e2 := newEnv(t)
+	s2 := e2.installed()
+	e2.assign(s2.ICCID, b1GB)
+	e2.use(s2.ICCID, MB)
+	e2.clock.Advance(25 * time.Hour)
+	e2.use(s2.ICCID, MB)
+	if got, want := int64(e2.count(`SELECT due_at FROM due_work WHERE kind = ?`, esims.DueInactivity)), e2.clock.Now().Add(esims.InactivityDeletion).UnixNano(); got != want {
+		t.Errorf("usage a day after the last: check at %d, want %d", got, want)
+	}
+}
+
 func TestDeleteRevokesEveryLiveBundle(t *testing.T) {
 	e := newEnv(t)
 	s := e.installed()

@@ -45,6 +45,10 @@ type UsageResult struct {
 	Assignment []string // references of the assignments charged
 }
 
+// inactivityMoveSlack is how much later usage must be than the last
+// activity for the inactivity check to be moved (see applyUsageTo).
+const inactivityMoveSlack = 24 * time.Hour
+
 // alert thresholds, in percent, with their bit in Assignment.AlertsSent.
 var thresholds = []struct {
 	pct int64
@@ -273,9 +277,18 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 		return res, err
 	}
 	if rec.Bytes > 0 || rec.Minutes > 0 || rec.SMS > 0 {
-		e.LastActivityAt = at
-		if err := s.scheduleInactivity(ctx, &e); err != nil {
-			return res, err
+		prev := e.LastActivityAt
+		if at.After(prev) {
+			e.LastActivityAt = at // a late record does not make the eSIM look idle longer
+		}
+		// The inactivity check looks at LastActivityAt again when it falls
+		// due (dueInactivity), so it needs moving only when it would come
+		// more than a day early: one write a day per eSIM in use, not one
+		// per usage record.
+		if prev.IsZero() || e.LastActivityAt.Sub(prev) >= inactivityMoveSlack {
+			if err := s.scheduleInactivity(ctx, &e); err != nil {
+				return res, err
+			}
 		}
 	}
 	return res, s.store.UpdateESIM(ctx, &e)

@@ -2,6 +2,8 @@ package esims
 
 import (
 	"context"
+	"maps"
+	"reflect"
 	"slices"
 	"time"
 
@@ -39,9 +41,11 @@ type usageBatch struct {
 
 type batchESIM struct {
 	e          ESIM
+	stored     ESIM // as the database holds it: flush writes the difference
 	as         []Assignment
 	dirtyESIM  bool
 	dirtyAssgn map[int64]bool
+	storedAs   map[int64]Assignment // as the database holds them
 }
 
 type dueKey struct {
@@ -67,7 +71,8 @@ func newUsageBatch(ctx context.Context, st Store, iccids []string, recs []Ingest
 	}
 	ids := make([]int64, 0, len(es))
 	for _, e := range es {
-		be := &batchESIM{e: e, dirtyAssgn: map[int64]bool{}}
+		be := &batchESIM{e: e, dirtyAssgn: map[int64]bool{}, storedAs: map[int64]Assignment{}}
+		be.stored = be.copyOf()
 		b.byICCID[e.ICCID], b.byID[e.ID] = be, be
 		ids = append(ids, e.ID)
 	}
@@ -79,6 +84,7 @@ func newUsageBatch(ctx context.Context, st Store, iccids []string, recs []Ingest
 		for _, a := range as {
 			if be := b.byID[a.ESIMID]; be != nil {
 				be.as = append(be.as, a)
+				be.storedAs[a.ID] = a
 			}
 		}
 	}
@@ -152,15 +158,25 @@ func (b *usageBatch) flush(ctx context.Context) error {
 		be := b.byID[id]
 		for i := range be.as {
 			if a := &be.as[i]; be.dirtyAssgn[a.ID] {
-				if err := b.Store.UpdateAssignment(ctx, a); err != nil {
+				update := b.Store.UpdateAssignment
+				if stored, ok := be.storedAs[a.ID]; ok && onlyCharged(&stored, a) {
+					update = b.Store.UpdateAssignmentUsage
+				}
+				if err := update(ctx, a); err != nil {
 					return err
 				}
+				be.storedAs[a.ID] = *a
 			}
 		}
 		if be.dirtyESIM {
-			if err := b.Store.UpdateESIM(ctx, &be.e); err != nil {
+			update := b.Store.UpdateESIM
+			if onlyActivity(&be.stored, &be.e) {
+				update = b.Store.UpdateESIMActivity
+			}
+			if err := update(ctx, &be.e); err != nil {
 				return err
 			}
+			be.stored = be.copyOf()
 		}
 		be.dirtyESIM = false
 		clear(be.dirtyAssgn)
@@ -206,6 +222,25 @@ func (b *usageBatch) sync(ctx context.Context) error {
 	if err := b.writing(ctx); err != nil {
 		return err
 	}
+	// Should the record fail, its savepoint undoes these writes; the batch
+	// must then still know them as unwritten.
+	type saved struct {
+		stored   ESIM
+		dirty    bool
+		dirtyA   map[int64]bool
+		storedAs map[int64]Assignment
+	}
+	before := make(map[*batchESIM]saved, len(b.byID))
+	for _, be := range b.byID {
+		before[be] = saved{be.stored, be.dirtyESIM, maps.Clone(be.dirtyAssgn), maps.Clone(be.storedAs)}
+	}
+	due, records := maps.Clone(b.due), slices.Clone(b.records)
+	b.undo = append(b.undo, func() {
+		for be, s := range before {
+			be.stored, be.dirtyESIM, be.dirtyAssgn, be.storedAs = s.stored, s.dirty, s.dirtyA, s.storedAs
+		}
+		b.due, b.records = due, records
+	})
 	return b.flush(ctx)
 }
 
@@ -256,6 +291,23 @@ func (b *usageBatch) UpdateESIM(ctx context.Context, e *ESIM) error {
 	// The caller keeps using e; the batch keeps its own copy of the map.
 	be.e.CountriesSeen = cloneSeen(e.CountriesSeen)
 	return nil
+}
+
+// onlyActivity reports whether after differs from before in its location
+// and last activity only.
+func onlyActivity(before, after *ESIM) bool {
+	x := *before
+	x.Location, x.LastActivityAt = after.Location, after.LastActivityAt
+	return reflect.DeepEqual(&x, after)
+}
+
+// onlyCharged reports whether after differs from before in what charging
+// changes only (remaining allowances, Used, AlertsSent).
+func onlyCharged(before, after *Assignment) bool {
+	x := *before
+	x.RemainingBytes, x.RemainingMinutes, x.RemainingSMS = after.RemainingBytes, after.RemainingMinutes, after.RemainingSMS
+	x.Used, x.AlertsSent = after.Used, after.AlertsSent
+	return reflect.DeepEqual(&x, after)
 }
 
 func cloneSeen(m map[string]time.Time) map[string]time.Time {
@@ -314,8 +366,9 @@ func (b *usageBatch) InsertAssignment(ctx context.Context, a *Assignment) error 
 	}
 	if be := b.byID[a.ESIMID]; be != nil {
 		n := len(be.as)
-		b.undo = append(b.undo, func() { be.as = be.as[:n] })
+		b.undo = append(b.undo, func() { be.as = be.as[:n]; delete(be.storedAs, a.ID) })
 		be.as = append(be.as, *a)
+		be.storedAs[a.ID] = *a
 	}
 	return nil
 }

@@ -167,6 +167,20 @@ func (db *DB) UpdateESIM(ctx context.Context, e *esims.ESIM) error {
 	return mustAffect(res, "eSIM "+e.ICCID)
 }
 
+// UpdateESIMActivity writes only where an eSIM was last seen and when it
+// was last active: what most usage records change. It touches no indexed
+// column, so it costs a row rewrite and no index maintenance.
+func (db *DB) UpdateESIMActivity(ctx context.Context, e *esims.ESIM) error {
+	res, err := db.exec(ctx, `UPDATE esims SET country = $1, mcc = $2, mnc = $3, tadig = $4, network_name = $5,
+		network_brand = $6, last_seen_at = $7, last_activity_at = $8 WHERE id = $9`,
+		e.Location.Country, e.Location.MCC, e.Location.MNC, e.Location.TADIG, e.Location.NetworkName, e.Location.Brand,
+		nullNanos(e.Location.LastSeen), nanos(e.LastActivityAt), e.ID)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "eSIM "+e.ICCID)
+}
+
 // ESIMByICCID returns an organisation's eSIM. Errors: NotFound (also for
 // another organisation's).
 func (db *DB) ESIMByICCID(ctx context.Context, org orgs.ID, iccid string) (esims.ESIM, error) {
@@ -292,6 +306,19 @@ func (db *DB) UpdateAssignment(ctx context.Context, a *esims.Assignment) error {
 		ended_at = $6, used = $7, alerts_sent = $8, remaining_minutes = $9, remaining_sms = $10 WHERE id = $1`,
 		a.ID, string(a.State), a.RemainingBytes, nullNanos(a.StartedAt), nullNanos(a.EndsAt), nullNanos(a.EndedAt), a.Used,
 		a.AlertsSent, a.RemainingMinutes, a.RemainingSMS)
+	if err != nil {
+		return err
+	}
+	return mustAffect(res, "assignment "+itoa(a.ID))
+}
+
+// UpdateAssignmentUsage writes only what charging usage changes while an
+// assignment stays in its state: what is left, whether it was used and
+// the alerts sent. It spares the index maintenance of the state column.
+func (db *DB) UpdateAssignmentUsage(ctx context.Context, a *esims.Assignment) error {
+	res, err := db.exec(ctx, `UPDATE assignments SET remaining_bytes = $2, used = $3, alerts_sent = $4,
+		remaining_minutes = $5, remaining_sms = $6 WHERE id = $1`,
+		a.ID, a.RemainingBytes, a.Used, a.AlertsSent, a.RemainingMinutes, a.RemainingSMS)
 	if err != nil {
 		return err
 	}
