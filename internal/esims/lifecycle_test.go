@@ -605,7 +605,7 @@ func TestInactivityFollowsUsageWrittenOnceADay(t *testing.T) {
 		t.Errorf("usage 3 hours after the last moved the check from %d to %d", first, got)
 	}
 	last := e.clock.Now()
-	e.advance(8 * 24 * time.Hour) // the bundle expires
+	e.advance(8 * 24 * time.Hour)                                  // the bundle expires
 	e.advance(t0.Add(esims.InactivityDeletion).Sub(e.clock.Now())) // the check falls due three hours early and looks again
 	if evs := e.events("esim.deletion_scheduled"); len(evs) != 0 {
 		t.Fatalf("deletion scheduled 180 days after an earlier activity than the last: %v", evs)
