@@ -19,6 +19,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -54,7 +55,8 @@ const benchBundle = "esim_1GB_7D_GB_V2"
 var benchScenarioNames = []string{"baseline", "catalogue-page", "bundle", "esim", "order-validate", "order-assign", "apply", "usage",
 	"usage-batch", "callbacks"}
 
-// benchIngestBatch is the number of records in one usage-batch request.
+// benchIngestBatch is the default number of records in one usage-batch
+// request.
 const benchIngestBatch = 100
 
 // benchResult is one scenario's figures.
@@ -98,6 +100,8 @@ type benchReport struct {
 		Scenarios []string `json:"scenarios"`
 		Databases []string `json:"databases"` // engines, in the order they ran
 		Nodes     []int    `json:"nodes"`
+		// IngestBatch is the records per usage-batch request.
+		IngestBatch int `json:"ingestBatch"`
 	} `json:"flags"`
 	Scenarios []benchResult `json:"scenarios"`
 	Scale     []benchScale  `json:"scale,omitempty"` // one per database, with --scale`
@@ -111,7 +115,23 @@ type benchScale struct {
 	HistoryRows   int     `json:"historyRows"`
 	SeedSeconds   float64 `json:"seedSeconds"`
 	DatabaseBytes int64   `json:"databaseBytes"`
-	PeakRSSBytes  int64   `json:"peakRSSBytes"` // the whole process: server, clients and seeding
+	// SeedPeakRSSBytes is the process's peak resident memory up to the end
+	// of seeding; PeakRSSBytes its peak while the scenarios ran, when the
+	// kernel let the bench reset the mark after seeding (else the peak of
+	// the whole run). Both cover the whole process: server and clients.
+	SeedPeakRSSBytes int64 `json:"seedPeakRSSBytes"`
+	PeakRSSBytes     int64 `json:"peakRSSBytes"`
+	PeakRSSReset     bool  `json:"peakRSSReset"` // PeakRSSBytes excludes seeding
+}
+
+// resetPeakRSS returns memory the seeding freed to the system and sets the
+// kernel's peak resident mark to what is resident now (Linux: "5" into
+// clear_refs), so that the next peakRSS covers what follows. It reports
+// whether the mark was reset.
+func resetPeakRSS() bool {
+	runtime.GC()
+	debug.FreeOSMemory()
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 // peakRSS is the process's peak resident memory (Linux VmHWM), 0 elsewhere.
@@ -160,6 +180,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	jsonOut := fs.String("json", "", "also write the results as JSON to this file")
 	logLevel := fs.String("log-level", "error", "server log level: debug, info, warn or error")
 	fs.IntVar(&opts.callbackRate, "callback-rate", 5000, "events per second the callbacks scenario offers to the delivery workers")
+	fs.IntVar(&opts.ingestBatch, "ingest-batch", benchIngestBatch, "usage records per usage-batch request")
 	fs.IntVar(&opts.scale, "scale", 0, "also seed this many eSIMs in bulk (2 assignments and 10 history rows each) and measure reads at that size; 0 skips it")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run (server and clients) to this file, for go tool pprof")
 	if err := e.parse(fs, args); err != nil {
@@ -177,6 +198,8 @@ func (e env) bench(ctx context.Context, args []string) error {
 		return fmt.Errorf("%w: --duration must be more than 0 and at most 1h, got %s", errUsage, opts.duration)
 	case opts.esims < 1 || opts.esims > 1_000_000:
 		return fmt.Errorf("%w: --esims must be 1 to 1000000, got %d", errUsage, opts.esims)
+	case opts.ingestBatch < 1 || opts.ingestBatch > esims.MaxIngestBatch:
+		return fmt.Errorf("%w: --ingest-batch must be 1 to %d records, got %d", errUsage, esims.MaxIngestBatch, opts.ingestBatch)
 	case opts.callbackRate < 1 || opts.callbackRate > 1_000_000:
 		return fmt.Errorf("%w: --callback-rate must be 1 to 1000000 events per second, got %d", errUsage, opts.callbackRate)
 	case opts.scale < 0 || opts.scale > 2_000_000:
@@ -229,7 +252,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	report.Machine.NumCPU = runtime.NumCPU()
 	report.Machine.GOOS, report.Machine.GOARCH, report.Machine.GoVersion = runtime.GOOS, runtime.GOARCH, runtime.Version()
 	report.Flags.Clients, report.Flags.Duration, report.Flags.Requests, report.Flags.ESIMs = opts.clients, opts.duration.String(), opts.requests, opts.esims
-	report.Flags.Nodes = opts.nodes
+	report.Flags.Nodes, report.Flags.IngestBatch = opts.nodes, opts.ingestBatch
 	for _, t := range targets {
 		report.Flags.Databases = append(report.Flags.Databases, engineName(t))
 	}
@@ -337,8 +360,13 @@ func (e env) bench(ctx context.Context, args []string) error {
 	fmt.Fprintf(e.stdout, "%d CPUs, %s/%s, %s; %d clients, %s\n", report.Machine.NumCPU, report.Machine.GOOS, report.Machine.GOARCH,
 		report.Machine.GoVersion, opts.clients, benchBound(opts.duration, opts.requests))
 	for _, s := range report.Scale {
-		fmt.Fprintf(e.stdout, "at scale on %s: %d eSIMs, %d assignments, %d history rows seeded in %.1f s; database %.1f MB; peak memory %.1f MB\n",
-			s.Engine, s.ESIMs, s.Assignments, s.HistoryRows, s.SeedSeconds, float64(s.DatabaseBytes)/1e6, float64(s.PeakRSSBytes)/1e6)
+		serving := "while serving"
+		if !s.PeakRSSReset {
+			serving = "over the whole run"
+		}
+		fmt.Fprintf(e.stdout, "at scale on %s: %d eSIMs, %d assignments, %d history rows seeded in %.1f s; database %.1f MB; peak memory %.1f MB seeding, %.1f MB %s\n",
+			s.Engine, s.ESIMs, s.Assignments, s.HistoryRows, s.SeedSeconds, float64(s.DatabaseBytes)/1e6,
+			float64(s.SeedPeakRSSBytes)/1e6, float64(s.PeakRSSBytes)/1e6, serving)
 	}
 	for _, r := range report.Scenarios {
 		if r.FirstError != "" {
@@ -367,7 +395,9 @@ type benchOptions struct {
 	nodes    []int
 	// callbackRate is the events per second the callbacks scenario offers.
 	callbackRate int
-	selected     map[string]bool
+	// ingestBatch is the records per usage-batch request.
+	ingestBatch int
+	selected    map[string]bool
 }
 
 // engineName names a --db entry without its URL (which may hold a password).
@@ -525,7 +555,7 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 	if opts.selected["esim"] || opts.selected["usage"] || opts.selected["usage-batch"] {
 		n := opts.esims
 		if !opts.selected["esim"] {
-			n = min(n, 200)
+			n = min(n, 1000)
 		}
 		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs on %s\n", n, d.engine)
 		for len(d.iccids) < n {
@@ -541,7 +571,7 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 		}
 	}
 	if opts.selected["usage"] || opts.selected["usage-batch"] {
-		n := min(len(d.iccids), 200)
+		n := min(len(d.iccids), 1000) // a batch of up to 1,000 records meets each eSIM once
 		fmt.Fprintf(e.stderr, "bench: installing and attaching %d eSIMs\n", n)
 		for _, iccid := range d.iccids[:n] {
 			if _, err := sb.Install(ctx, d.org, iccid, ""); err != nil {
@@ -582,7 +612,8 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 			return fmt.Errorf("seed at scale: %w", err)
 		}
 		d.scale = &benchScale{Engine: string(d.engine), ESIMs: opts.scale, Assignments: 2 * opts.scale, HistoryRows: 10 * opts.scale,
-			SeedSeconds: time.Since(t0).Seconds()}
+			SeedSeconds: time.Since(t0).Seconds(), SeedPeakRSSBytes: peakRSS()}
+		d.scale.PeakRSSReset = resetPeakRSS()
 	}
 	return nil
 }
@@ -629,17 +660,18 @@ func (d *benchDeployment) scenarios(opts benchOptions) map[string]benchScenario 
 	if len(d.attached) > 0 {
 		// Records spread over the attached eSIMs, unique IDs per run, the
 		// time of the request: a charging feed sending as it goes.
-		all["usage-batch"] = benchScenario{describe: fmt.Sprintf("POST /admin/v1/usage, %d records of 1 kB (%d eSIMs)", benchIngestBatch, len(d.attached)),
-			header: http.Header{"Authorization": {"Bearer " + d.adminToken}}, perRequest: benchIngestBatch,
+		batch := int64(opts.ingestBatch)
+		all["usage-batch"] = benchScenario{describe: fmt.Sprintf("POST /admin/v1/usage, %d records of 1 kB (%d eSIMs)", batch, len(d.attached)),
+			header: http.Header{"Authorization": {"Bearer " + d.adminToken}}, perRequest: int(batch),
 			next: func(i int64) (string, string, []byte) {
 				var b bytes.Buffer
 				at := time.Now().UTC().Format(time.RFC3339Nano)
 				b.WriteString(`{"records":[`)
-				for j := range int64(benchIngestBatch) {
+				for j := range batch {
 					if j > 0 {
 						b.WriteByte(',')
 					}
-					n := i*benchIngestBatch + j
+					n := i*batch + j
 					fmt.Fprintf(&b, `{"recordId":"bench-%d","iccid":"%s","bytes":1000,"country":"GB","timestamp":"%s"}`,
 						n, d.attached[n%int64(len(d.attached))], at)
 				}
@@ -651,8 +683,8 @@ func (d *benchDeployment) scenarios(opts benchOptions) map[string]benchScenario 
 				if err := json.Unmarshal(body, &out); err != nil {
 					return err
 				}
-				if out.Applied != benchIngestBatch {
-					return fmt.Errorf("%d of %d records applied: %.300s", out.Applied, benchIngestBatch, body)
+				if int64(out.Applied) != batch {
+					return fmt.Errorf("%d of %d records applied: %.300s", out.Applied, batch, body)
 				}
 				return nil
 			}}

@@ -17,7 +17,7 @@ func TestBench(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr syncBuffer
 	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
-	err := e.bench(context.Background(), []string{"--duration", "200ms", "--clients", "2", "--esims", "20", "--json", out})
+	err := e.bench(context.Background(), []string{"--duration", "200ms", "--clients", "2", "--esims", "20", "--ingest-batch", "30", "--json", out})
 	if err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -32,7 +32,7 @@ func TestBench(t *testing.T) {
 	if rep.Machine.NumCPU < 1 || rep.Machine.GOOS == "" || rep.Machine.GOARCH == "" || rep.Machine.GoVersion == "" {
 		t.Errorf("machine: %+v", rep.Machine)
 	}
-	if rep.Flags.Clients != 2 || rep.Flags.Duration != "200ms" || rep.Flags.ESIMs != 20 {
+	if rep.Flags.Clients != 2 || rep.Flags.Duration != "200ms" || rep.Flags.ESIMs != 20 || rep.Flags.IngestBatch != 30 {
 		t.Errorf("flags: %+v", rep.Flags)
 	}
 	if len(rep.Scenarios) != len(benchScenarioNames) {
@@ -50,7 +50,7 @@ func TestBench(t *testing.T) {
 		}
 		wantPer := 0
 		if r.Name == "usage-batch" {
-			wantPer = benchIngestBatch
+			wantPer = 30
 		}
 		if r.PerRequest != wantPer || (wantPer > 0 && r.ItemsPerSecond != r.Throughput*float64(wantPer)) {
 			t.Errorf("%s: %d items per request at %.0f items/s, want %d per request", r.Name, r.PerRequest, r.ItemsPerSecond, wantPer)

@@ -100,6 +100,11 @@ type usageRecordJSON struct {
 // feed, applied through the same lifecycle function as the sandbox's. The
 // batch commits once; each record is applied, reported as a duplicate of
 // one sent before, or rejected alone with the reason.
+// maxIngestBody caps a usage batch's body: room for the most records a
+// batch may hold at 512 bytes each (a record with a 200-character ID and
+// every field takes under 400).
+const maxIngestBody = esims.MaxIngestBatch * 512
+
 func (s *Server) ingestUsage(w http.ResponseWriter, r *http.Request) error {
 	if s.cfg.ESIMs == nil {
 		return fault.Forbiddenf("usage ingest is not enabled on this server")
@@ -107,7 +112,7 @@ func (s *Server) ingestUsage(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		Records []usageRecordJSON `json:"records"`
 	}
-	if err := decode(w, r, &in, false); err != nil {
+	if err := decodeUpTo(w, r, &in, false, maxIngestBody); err != nil {
 		return err
 	}
 	if len(in.Records) == 0 {

@@ -2,6 +2,7 @@ package adminapi_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -121,6 +122,38 @@ func TestUsageIngest(t *testing.T) {
 	var m message
 	e.do("POST", "/admin/v1/usage", `{"records":[]}`, 400, &m)
 	e.do("POST", "/admin/v1/usage", `{"records":"x"}`, 400, &m)
+
+	// A full batch, far beyond the other admin bodies' 64 kB, is taken in
+	// one request; one record more is refused as a whole.
+	big := func(n int) string {
+		var b strings.Builder
+		b.WriteString(`{"records":[`)
+		for i := range n {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, `{"recordId":"big-%06d-%s","iccid":"%s","bytes":1000,"country":"GB","timestamp":"2026-03-01T12:00:00Z"}`,
+				i, strings.Repeat("x", 150), iccid)
+		}
+		b.WriteString(`]}`)
+		return b.String()
+	}
+	body = big(esims.MaxIngestBatch)
+	if len(body) < 2_000_000 {
+		t.Fatalf("a full batch is only %d bytes", len(body))
+	}
+	e.do("POST", "/admin/v1/usage", body, 200, &got)
+	if got.Applied != esims.MaxIngestBatch {
+		t.Fatalf("full batch: %d applied, %d rejected; want all %d", got.Applied, got.Rejected, esims.MaxIngestBatch)
+	}
+	as, _ = e.esims.Assignments(ctx, orgID, iccid, true, 0)
+	if used := as[0].InitialBytes - as[0].RemainingBytes; used != 500_000_000+1000*int64(esims.MaxIngestBatch) {
+		t.Errorf("after a full batch %d bytes used, want %d", used, 500_000_000+1000*int64(esims.MaxIngestBatch))
+	}
+	e.do("POST", "/admin/v1/usage", big(esims.MaxIngestBatch+1), 400, &m)
+	if !strings.Contains(m.Message, "at most 10000 records") {
+		t.Errorf("one record too many: %q", m.Message)
+	}
 }
 
 func findOrg(t *testing.T, e *env, name string) orgs.ID {

@@ -169,11 +169,16 @@ const maxBody = 64 << 10
 // decode reads a size-capped JSON object into v, rejecting unknown fields.
 // An empty body leaves v as it is when optional.
 func decode(w http.ResponseWriter, r *http.Request, v any, optional bool) error {
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	return decodeUpTo(w, r, v, optional, maxBody)
+}
+
+// decodeUpTo is decode with its own cap, for bodies that carry batches.
+func decodeUpTo(w http.ResponseWriter, r *http.Request, v any, optional bool, limit int64) error {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return fault.Invalidf("the request body is larger than %d bytes", maxBody)
+			return fault.Invalidf("the request body is larger than %d bytes", limit)
 		}
 		return fault.Invalidf("the request body could not be read")
 	}

@@ -134,10 +134,11 @@ func (c *committer) group(first *groupJob) {
 		return
 	}
 	var members []*member
-	broken := false // a savepoint could not be undone: the transaction is unusable
+	local := map[string]*sql.Stmt{} // statements prepared in this transaction, for all members
+	broken := false                 // a savepoint could not be undone: the transaction is unusable
 	for j := first; ; {
 		if j.state.CompareAndSwap(jobQueued, jobTaken) {
-			m := &member{job: j, st: &txState{tx: tx, db: c.db, write: true}}
+			m := &member{job: j, st: &txState{tx: tx, db: c.db, write: true, local: local}}
 			members = append(members, m)
 			if c.runMember(tx, m) != nil {
 				broken = true

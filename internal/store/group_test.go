@@ -181,3 +181,27 @@ func TestQueuedTransactionWithdrawnWhenCallerGivesUp(t *testing.T) {
 		t.Fatalf("InTx after the caller gave up = %v (ran: %v); want the deadline's error and nothing run", err, ran)
 	}
 }
+
+// TestTransactionPreparesAStatementOnce checks that a statement first met
+// inside a transaction is prepared there once, however often it runs: each
+// prepared statement holds connection memory until the transaction ends.
+func TestTransactionPreparesAStatementOnce(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	o := newOrg(t, db)
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		for i := range 500 {
+			if err := credit(ctx, t, db, o.ID, 1, fmt.Sprint(i)); err != nil {
+				return err
+			}
+		}
+		local, missed := store.TxPrepared(ctx)
+		if missed > local || local > 10 {
+			t.Errorf("500 ledger entries prepared %d statements in the transaction (%d noted for the pool); want each once", local, missed)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
