@@ -152,6 +152,7 @@ func TestESIMListShapesAndPaging(t *testing.T) {
 		{"descending", "direction=desc&orderBy=iccid", []string{all[2], all[1], all[0]}, 3, 25, 1},
 		{"direction in capitals", "direction=DESC", []string{all[2], all[1], all[0]}, 3, 25, 1},
 		{"iccid substring", "filterBy=iccid&filter=" + all[1][10:], []string{all[1]}, 1, 25, 1},
+		{"iccid substring takes _ literally", "filterBy=iccid&filter=8_9", []string{}, 0, 25, 0},
 		{"iccid exact", "filterBy=iccid&filter=eq:" + all[2], []string{all[2]}, 1, 25, 1},
 		{"iccid eq needs the whole number", "filterBy=iccid&filter=eq:" + all[2][1:], []string{}, 0, 25, 0},
 		{"customerRef like is a substring, any case", "filterBy=customerRef&filter=CUST", []string{all[1]}, 1, 25, 1},

@@ -218,6 +218,12 @@ func (db *DB) ListESIMs(ctx context.Context, org orgs.ID, q esims.ListQuery) ([]
 				op = "="
 			}
 			args = append(args, nanos(q.TimeValue))
+		case (q.Op == "like" || q.Op == "") && col == "iccid" && db.engine == EngineSQLite:
+			// ICCIDs are digits: a plain substring test is LIKE's answer at
+			// a fraction of its cost per row.
+			args = append(args, q.Value)
+			where += ` AND instr(iccid, $2) > 0`
+			col = ""
 		case q.Op == "like" || q.Op == "":
 			op = db.like()
 			args = append(args, "%"+escapeLike(q.Value)+"%")
