@@ -104,7 +104,11 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*DB, error) {
 	// database holds money.
 	const pragmas = "_pragma=busy_timeout(10000)&_pragma=journal_mode(wal)&_pragma=foreign_keys(1)&_pragma=synchronous(full)"
 	base := "file:" + path + "?" + pragmas
-	write, err := sql.Open("sqlite3", base+"&_txlock=immediate")
+	// The writer keeps its temporary files in memory: every use case of a
+	// commit group runs in a savepoint, whose sub-journal copies each page
+	// the use case first touches; on a temporary file that was a write
+	// system call per page and a fifth of an order's time.
+	write, err := sql.Open("sqlite3", base+"&_txlock=immediate&_pragma=temp_store(memory)")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite writer: %w", err)
 	}
