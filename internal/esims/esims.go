@@ -256,6 +256,7 @@ type Store interface {
 
 	// The set-based forms an ingest batch uses (see usageBatch).
 	ESIMsByICCIDs(ctx context.Context, iccids []string) ([]ESIM, error)
+	// AssignmentsOfESIMs leaves Assignment.ICCID empty.
 	AssignmentsOfESIMs(ctx context.Context, esimIDs []int64) ([]Assignment, error)
 	UsageRecordsApplied(ctx context.Context, org orgs.ID, recordIDs []string) ([]string, error)
 	RecordUsages(ctx context.Context, recs []AppliedUsage) error

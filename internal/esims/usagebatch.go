@@ -83,6 +83,7 @@ func newUsageBatch(ctx context.Context, st Store, iccids []string, recs []Ingest
 		}
 		for _, a := range as {
 			if be := b.byID[a.ESIMID]; be != nil {
+				a.ICCID = be.e.ICCID
 				be.as = append(be.as, a)
 				be.storedAs[a.ID] = a
 			}

@@ -82,12 +82,17 @@ func (db *DB) ESIMsByICCIDs(ctx context.Context, iccids []string) ([]esims.ESIM,
 	return out, err
 }
 
-// AssignmentsOfESIMs returns the assignments of these eSIMs, oldest first.
-// On PostgreSQL the caller has locked the eSIMs (ESIMsByICCIDs).
+// assignmentColumnsNoICCID is assignmentColumns without the join to the
+// eSIM for its ICCID, which a caller holding the eSIMs fills in itself.
+var assignmentColumnsNoICCID = strings.Replace(assignmentColumns, "e.iccid", "''", 1)
+
+// AssignmentsOfESIMs returns the assignments of these eSIMs, oldest first,
+// without their ICCID (the caller has the eSIMs). On PostgreSQL the caller
+// has locked the eSIMs (ESIMsByICCIDs).
 func (db *DB) AssignmentsOfESIMs(ctx context.Context, esimIDs []int64) ([]esims.Assignment, error) {
 	var out []esims.Assignment
 	err := inChunks(esimIDs, func(ph string, args []any) error {
-		return eachRow(db, ctx, `SELECT `+assignmentColumns+` FROM assignments a JOIN esims e ON e.id = a.esim_id WHERE a.esim_id IN (`+ph+`) ORDER BY a.id`,
+		return eachRow(db, ctx, `SELECT `+assignmentColumnsNoICCID+` FROM assignments a WHERE a.esim_id IN (`+ph+`) ORDER BY a.id`,
 			func(r *sql.Rows) error {
 				a, err := scanAssignment(r)
 				out = append(out, a)
