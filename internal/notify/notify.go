@@ -89,6 +89,16 @@ type DeliveryState struct {
 	LastError     string
 }
 
+// Outcome is an event's new delivery state, written where Token still
+// holds its lease (any holder when Token is 0), with the attempt that led
+// to it, if one was made.
+type Outcome struct {
+	EventID int64
+	Token   int64
+	State   DeliveryState
+	Attempt *Attempt
+}
+
 // EventState is an event with its delivery state, for the admin API.
 type EventState struct {
 	Event
@@ -187,6 +197,13 @@ type Store interface {
 	// AddAttempt writes a line of the delivery log and sets a.ID; nothing
 	// when its event no longer exists.
 	AddAttempt(ctx context.Context, a *Attempt) error
+	// LeaseDeliveries is LeaseDelivery for several events in a few
+	// statements. Errors: NotFound unless every one was pending.
+	LeaseDeliveries(ctx context.Context, eventIDs []int64, token int64, until time.Time) error
+	// RecordOutcomes writes a round's attempts (without setting their IDs)
+	// and its events' new states, as AddAttempt and SetDeliveryState would,
+	// in a few statements.
+	RecordOutcomes(ctx context.Context, outs []Outcome) error
 	Attempts(ctx context.Context, org orgs.ID, q AttemptQuery) ([]Attempt, error)
 	EventStates(ctx context.Context, org orgs.ID, q EventQuery) ([]EventState, error)
 	// EventState returns one event of an organisation. Errors: NotFound.

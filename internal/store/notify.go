@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
@@ -245,3 +246,119 @@ func (db *DB) SigningKey(ctx context.Context, org orgs.ID) (notify.SigningKey, e
 }
 
 var _ notify.Store = (*DB)(nil)
+
+// rowsPerStatement returns how many of n rows the next multi-row statement
+// takes: a power of two up to most, so that a handful of statement texts
+// are prepared and cached.
+func rowsPerStatement(n, most int) int {
+	k := 1
+	for k*2 <= min(n, most) {
+		k *= 2
+	}
+	return k
+}
+
+// valuesRows returns "(CAST($1 AS T1), …), (…)" for rows rows of the given
+// column types, numbered from $1.
+func valuesRows(rows int, types []string) string {
+	var b strings.Builder
+	p := 0
+	for r := range rows {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteByte('(')
+		for c, t := range types {
+			if c > 0 {
+				b.WriteString(", ")
+			}
+			p++
+			b.WriteString("CAST($" + itoa(int64(p)) + " AS " + t + ")")
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// LeaseDeliveries marks pending events as held by token until the given
+// time, in one statement per 64 events. Errors: NotFound unless every one
+// of them was pending.
+func (db *DB) LeaseDeliveries(ctx context.Context, eventIDs []int64, token int64, until time.Time) error {
+	for len(eventIDs) > 0 {
+		n := rowsPerStatement(len(eventIDs), 64)
+		ph, _ := inList(3, n)
+		args := []any{token, nanos(until)}
+		for _, id := range eventIDs[:n] {
+			args = append(args, id)
+		}
+		res, err := db.exec(ctx, `UPDATE event_deliveries SET lease_token = $1, next_attempt_at = $2
+			WHERE status = 'pending' AND event_id IN (`+ph+`)`, args...)
+		if err != nil {
+			return err
+		}
+		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
+			return fault.NotFoundf("%d of %d events to lease were not pending", int64(n)-got, n)
+		}
+		eventIDs = eventIDs[n:]
+	}
+	return nil
+}
+
+var (
+	attemptTypes = []string{"BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BOOLEAN", "TEXT", "BIGINT", "BIGINT", "BIGINT",
+		"TEXT", "TEXT", "TEXT", "BIGINT", "TEXT"}
+	stateTypes = []string{"BIGINT", "BIGINT", "TEXT", "BIGINT", "BIGINT", "BIGINT", "BIGINT", "TEXT"}
+)
+
+// RecordOutcomes writes what a round of deliveries did: the attempts in the
+// delivery log (an attempt whose event was deleted meanwhile is left out,
+// as AddAttempt does) and each event's new state, ending its lease where
+// the outcome's token still holds it; a few statements for the round. The
+// attempts' IDs are not set.
+func (db *DB) RecordOutcomes(ctx context.Context, outs []notify.Outcome) error {
+	var atts []*notify.Attempt
+	for i := range outs {
+		if outs[i].Attempt != nil {
+			atts = append(atts, outs[i].Attempt)
+		}
+	}
+	for len(atts) > 0 {
+		n := rowsPerStatement(len(atts), 32)
+		args := make([]any, 0, n*len(attemptTypes))
+		for _, a := range atts[:n] {
+			var event sql.NullInt64
+			if a.EventID != 0 {
+				event = sql.NullInt64{Int64: a.EventID, Valid: true}
+			}
+			args = append(args, a.OrgID, event, a.Kind, a.Attempt, a.Replay, a.Test, a.URL, nanos(a.At), a.StatusCode,
+				int64(a.Latency), a.Response, a.Error, a.Outcome, nullNanos(a.NextAttemptAt), a.Signature)
+		}
+		if _, err := db.exec(ctx, `INSERT INTO delivery_attempts (org_id, event_id, kind, attempt, replay, test, url, at,
+			status_code, latency_ns, response, error, outcome, next_attempt_at, signature)
+			SELECT v.column1, v.column2, v.column3, v.column4, v.column5, v.column6, v.column7, v.column8, v.column9,
+				v.column10, v.column11, v.column12, v.column13, v.column14, v.column15
+			FROM (VALUES `+valuesRows(n, attemptTypes)+`) AS v
+			WHERE v.column2 IS NULL OR EXISTS (SELECT 1 FROM events WHERE id = v.column2)`, args...); err != nil {
+			return err
+		}
+		atts = atts[n:]
+	}
+	for len(outs) > 0 {
+		n := rowsPerStatement(len(outs), 64)
+		args := make([]any, 0, n*len(stateTypes))
+		for _, o := range outs[:n] {
+			st := o.State
+			args = append(args, o.EventID, o.Token, st.Status, st.Attempts, nanos(st.NextAttemptAt), nullNanos(st.LastAttemptAt),
+				nullNanos(st.DeliveredAt), st.LastError)
+		}
+		if _, err := db.exec(ctx, `UPDATE event_deliveries SET status = v.column3, attempts = v.column4,
+			next_attempt_at = v.column5, last_attempt_at = COALESCE(v.column6, event_deliveries.last_attempt_at),
+			delivered_at = COALESCE(v.column7, event_deliveries.delivered_at), last_error = v.column8, lease_token = NULL
+			FROM (VALUES `+valuesRows(n, stateTypes)+`) AS v
+			WHERE event_deliveries.event_id = v.column1 AND (v.column2 = 0 OR event_deliveries.lease_token = v.column2)`, args...); err != nil {
+			return err
+		}
+		outs = outs[n:]
+	}
+	return nil
+}
