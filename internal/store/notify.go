@@ -70,20 +70,63 @@ func (db *DB) dues(ctx context.Context, query string, args ...any) ([]notify.Due
 // DueDeliveries returns pending events at the head of their stream (no
 // lower pending event of the same organisation and ICCID) whose next
 // attempt is due at wall, oldest due first.
+//
+// It looks first among the earliest due events only (dueWindow per event
+// asked for): finding the heads among all pending events meant reading
+// every one of them on each claim, 25–100 ms on PostgreSQL with 20,000
+// pending, and the claims queued behind it. When that window holds too few
+// heads (a long stream whose head waits for a retry fills it), it looks
+// among all of them, as before, so no stream waits behind another.
 func (db *DB) DueDeliveries(ctx context.Context, wall time.Time, org orgs.ID, exclude []orgs.ID, limit int) ([]notify.Due, error) {
-	// Several nodes claim at once on PostgreSQL: each skips the events
-	// another has locked in its claiming transaction, and a stream whose
-	// head is held is blocked by the NOT EXISTS until that lease ends.
+	window := min(limit*dueWindow, maxDueWindow)
+	var candidates []int64
+	err := eachRow(db, ctx, `SELECT d.event_id FROM event_deliveries d
+		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (CAST($2 AS BIGINT) = 0 OR d.org_id = $2)
+		AND NOT `+db.inJSONList("d.org_id", 3, true)+`
+		ORDER BY d.next_attempt_at, d.event_id LIMIT $4`, func(r *sql.Rows) error {
+		var id int64
+		err := r.Scan(&id)
+		candidates = append(candidates, id)
+		return err
+	}, nanos(wall), int64(org), jsonText(exclude), window)
+	if err != nil || len(candidates) == 0 {
+		return nil, err
+	}
+	// Among the candidates, the head test is one index probe each (the
+	// lowest pending ID of the stream), which the planner cannot turn into
+	// a join over every pending event as it may the NOT EXISTS form.
+	dues, err := db.claimDue(ctx, wall, org, exclude, limit, `AND `+db.inJSONList("d.event_id", 5, true)+`
+		AND d.event_id = (SELECT min(p.event_id) FROM event_deliveries p WHERE p.status = 'pending'
+			AND p.org_id = d.org_id AND p.iccid = d.iccid)`, jsonText(candidates))
+	if err != nil || len(dues) == limit || len(candidates) < window {
+		return dues, err
+	}
+	return db.claimDue(ctx, wall, org, exclude, limit, `AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.status = 'pending'
+		AND p.org_id = d.org_id AND p.iccid = d.iccid AND p.event_id < d.event_id)`)
+}
+
+// dueWindow and maxDueWindow size DueDeliveries' first look: a stream's
+// head and the rest of a chain sit close together in due order.
+const (
+	dueWindow    = 16
+	maxDueWindow = 2048
+)
+
+// claimDue is DueDeliveries' query with heads, the condition that keeps
+// only the heads of their streams (it may bind $5 to extra). Several nodes
+// claim at once on PostgreSQL: each skips the events another has locked in
+// its claiming transaction, and a stream whose head is held is blocked by
+// the head condition until that lease ends.
+func (db *DB) claimDue(ctx context.Context, wall time.Time, org orgs.ID, exclude []orgs.ID, limit int, heads string, extra ...any) ([]notify.Due, error) {
 	skipLocked := ""
 	if db.locking(ctx) {
 		skipLocked = " FOR UPDATE OF d SKIP LOCKED"
 	}
+	args := append([]any{nanos(wall), int64(org), jsonText(exclude), limit}, extra...)
 	return db.dues(ctx, `SELECT `+dueColumns+` FROM event_deliveries d JOIN events e ON e.id = d.event_id
 		WHERE d.status = 'pending' AND d.next_attempt_at <= $1 AND (CAST($2 AS BIGINT) = 0 OR d.org_id = $2)
-		AND NOT `+db.inJSONList("d.org_id", 3, true)+`
-		AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.status = 'pending' AND p.org_id = d.org_id
-			AND p.iccid = d.iccid AND p.event_id < d.event_id)
-		ORDER BY d.next_attempt_at, d.event_id LIMIT $4`+skipLocked, nanos(wall), int64(org), jsonText(exclude), limit)
+		AND NOT `+db.inJSONList("d.org_id", 3, true)+` `+heads+`
+		ORDER BY d.next_attempt_at, d.event_id LIMIT $4`+skipLocked, args...)
 }
 
 // StreamAfter returns pending events of one stream after an event, in ID

@@ -77,3 +77,43 @@ func TestRecordOutcomesHonoursLeases(t *testing.T) {
 		t.Errorf("leasing delivered events: %v, want NotFound", err)
 	}
 }
+
+// TestDueDeliveriesLooksPastALongBlockedStream checks that the heads of
+// streams beyond DueDeliveries' first window are still found when that
+// window is filled by a stream whose head is not due (waiting for a retry).
+func TestDueDeliveriesLooksPastALongBlockedStream(t *testing.T) {
+	db := openDB(t)
+	ctx := context.Background()
+	o := newOrg(t, db)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	add := func(iccid string) int64 {
+		ev := esims.Event{OrgID: o.ID, ICCID: iccid, Kind: "Utilisation", Payload: map[string]any{}, At: at}
+		if err := db.AddEvent(ctx, &ev); err != nil {
+			t.Fatal(err)
+		}
+		return ev.ID
+	}
+	head := add("8999901000000000013")
+	for range 40 {
+		add("8999901000000000013")
+	}
+	other := add("8999901000000000021")
+	// The long stream's head waits for a retry an hour away.
+	if err := db.LeaseDeliveries(ctx, []int64{head}, 7, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var got []int64
+	err := db.InTx(ctx, func(ctx context.Context) error {
+		dues, err := db.DueDeliveries(ctx, time.Now(), 0, nil, 1)
+		for _, d := range dues {
+			got = append(got, d.Event.ID)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]int64{other}, got); diff != "" {
+		t.Errorf("due heads with one asked for (-want +got):\n%s", diff)
+	}
+}
