@@ -173,7 +173,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 	fs.IntVar(&opts.clients, "clients", 8, "concurrent clients per scenario")
 	fs.DurationVar(&opts.duration, "duration", 5*time.Second, "how long each scenario runs (ignored with --requests)")
 	fs.Int64Var(&opts.requests, "requests", 0, "requests per scenario instead of a duration; 0 uses --duration")
-	fs.IntVar(&opts.esims, "esims", 1000, "eSIMs seeded for the esim scenario")
+	fs.IntVar(&opts.esims, "esims", 1000, "eSIMs seeded for the esim scenario; the usage scenarios spread their records over up to 1,000 of them")
 	scenarioList := fs.String("scenarios", strings.Join(benchScenarioNames, ","), "comma-separated scenarios to run; the baseline always runs")
 	dbList := fs.String("db", "sqlite", "comma-separated databases to run on, one after the other: sqlite (a temporary file) or a postgres:// URL (a throwaway schema in it)")
 	nodeList := fs.String("nodes", "1", "comma-separated node counts: the scenarios run once per count, on a fresh database, their clients spread over that many esimd servers on it")
