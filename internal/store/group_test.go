@@ -140,7 +140,7 @@ func TestGroupCommitSharesCommits(t *testing.T) {
 			}
 		}()
 	}
-	time.Sleep(100 * time.Millisecond) // let the others queue behind the first
+	time.Sleep(300 * time.Millisecond) // let the others queue behind the first
 	close(release)
 	wg.Wait()
 	groups, members := store.GroupStats(db)
