@@ -283,7 +283,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 
 	names := slices.Clone(benchScenarioNames[1:])
 	if opts.scale > 0 {
-		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
+		names = slices.Insert(names, slices.Index(names, "esim")+1, "esim-at-scale", "esim-page-at-scale", "esim-list-at-scale", "esim-bundles-at-scale")
 	}
 	// Each database and node count gets a fresh deployment, so that no
 	// measurement runs on tables an earlier one has grown.
@@ -698,6 +698,10 @@ func (d *benchDeployment) scenarios(opts benchOptions) map[string]benchScenario 
 	if opts.scale > 0 {
 		all["esim-at-scale"] = benchScenario{describe: fmt.Sprintf("GET /v2.5/esims/{iccid} (%d eSIMs)", opts.scale),
 			next: func(i int64) (string, string, []byte) { return "GET", "/v2.5/esims/" + scaleICCID(i), nil }}
+		all["esim-page-at-scale"] = benchScenario{describe: "GET /v2.5/esims?perPage=50&page=1…20 (no filter: the count and a page)",
+			next: func(i int64) (string, string, []byte) {
+				return "GET", "/v2.5/esims?perPage=50&page=" + strconv.FormatInt(1+i%20, 10), nil
+			}}
 		all["esim-list-at-scale"] = benchScenario{describe: "GET /v2.5/esims?perPage=50&filterBy=iccid&filter=… (prefix search)",
 			next: func(i int64) (string, string, []byte) {
 				return "GET", "/v2.5/esims?perPage=50&filterBy=iccid&filter=" + scaleICCID(i)[:15], nil

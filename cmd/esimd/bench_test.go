@@ -110,7 +110,7 @@ func TestBenchAtScale(t *testing.T) {
 	for _, r := range rep.Scenarios {
 		got[r.Name] = r
 	}
-	for _, name := range []string{"esim-at-scale", "esim-list-at-scale", "esim-bundles-at-scale"} {
+	for _, name := range []string{"esim-at-scale", "esim-page-at-scale", "esim-list-at-scale", "esim-bundles-at-scale"} {
 		if r, ok := got[name]; !ok || r.Requests != 40 || r.Errors != 0 {
 			t.Errorf("%s: %+v (first error %q)", name, r, r.FirstError)
 		}
