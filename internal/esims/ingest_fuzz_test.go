@@ -19,13 +19,8 @@ func FuzzIngest(f *testing.F) {
 	f.Add("r1", 2, int64(-1), "20801", "", "", "", int64(-3600), "r1", 2, int64(1<<40), "", "", "99999")
 	f.Add("", 3, int64(0), "", "", "", "", int64(1<<50), "x", 9, int64(7), "2", "3", "ZZ")
 	e := newEnv(f)
-	running := e.installed()
-	e.assign(running.ICCID, b1GB)
-	e.assign(running.ICCID, b2GB)
-	fresh := e.provision(1)[0]
-	e.assign(fresh.ICCID, bFR)
-	bare := e.installed()
-	iccids := []string{running.ICCID, fresh.ICCID, bare.ICCID, "8944000000000000019", "not-an-iccid"}
+	es := ingestFixture(e) // running, fresh, bare, suspended, unlimited
+	iccids := []string{es[0].ICCID, es[1].ICCID, es[2].ICCID, es[3].ICCID, es[4].ICCID, "8944000000000000019", "not-an-iccid"}
 	f.Fuzz(func(t *testing.T, id1 string, pick1 int, bytes1 int64, mccmnc1, mcc1, mnc1, country1 string, offset1 int64,
 		id2 string, pick2 int, bytes2 int64, mcc2, mnc2, mccmnc2 string) {
 		at := e.clock.Now()
@@ -63,8 +58,8 @@ func FuzzIngest(f *testing.F) {
 				t.Errorf("record %d: status %q", i, r.Status)
 			}
 		}
-		for _, id := range []int64{running.ID, fresh.ID} {
-			as, err := e.db.AssignmentsOfESIM(e.ctx, id)
+		for _, s := range es {
+			as, err := e.db.AssignmentsOfESIM(e.ctx, s.ID)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
@@ -290,39 +289,6 @@ func (db *DB) SigningKey(ctx context.Context, org orgs.ID) (notify.SigningKey, e
 
 var _ notify.Store = (*DB)(nil)
 
-// rowsPerStatement returns how many of n rows the next multi-row statement
-// takes: a power of two up to most, so that a handful of statement texts
-// are prepared and cached.
-func rowsPerStatement(n, most int) int {
-	k := 1
-	for k*2 <= min(n, most) {
-		k *= 2
-	}
-	return k
-}
-
-// valuesRows returns "(CAST($1 AS T1), …), (…)" for rows rows of the given
-// column types, numbered from $1.
-func valuesRows(rows int, types []string) string {
-	var b strings.Builder
-	p := 0
-	for r := range rows {
-		if r > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteByte('(')
-		for c, t := range types {
-			if c > 0 {
-				b.WriteString(", ")
-			}
-			p++
-			b.WriteString("CAST($" + itoa(int64(p)) + " AS " + t + ")")
-		}
-		b.WriteByte(')')
-	}
-	return b.String()
-}
-
 // LeaseDeliveries marks pending events as held by token until the given
 // time, in one statement per 64 events. Errors: NotFound unless every one
 // of them was pending.
@@ -339,7 +305,11 @@ func (db *DB) LeaseDeliveries(ctx context.Context, eventIDs []int64, token int64
 		if err != nil {
 			return err
 		}
-		if got, err := res.RowsAffected(); err != nil || got != int64(n) {
+		got, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		if got != int64(n) {
 			return fault.NotFoundf("%d of %d events to lease were not pending", int64(n)-got, n)
 		}
 		eventIDs = eventIDs[n:]

@@ -521,21 +521,17 @@ func (db *DB) Savepoint(ctx context.Context, fn func(ctx context.Context) error)
 	if !ok || st.db != db || !st.write {
 		return db.InTx(ctx, fn)
 	}
-	if _, err := st.tx.ExecContext(ctx, "SAVEPOINT record"); err != nil {
-		return db.mapErr(err)
+	end, err := db.OpenSavepoint(ctx)
+	if err != nil {
+		return err
 	}
 	if err := fn(ctx); err != nil {
 		if errors.Is(err, errRetry) {
 			return err // the whole transaction runs again; undoing this part would hide that
 		}
-		if _, rbErr := st.tx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT record"); rbErr != nil {
-			return errors.Join(err, db.mapErr(rbErr))
-		}
-		_, _ = st.tx.ExecContext(ctx, "RELEASE SAVEPOINT record")
-		return err
+		return errors.Join(err, end(true))
 	}
-	_, err := st.tx.ExecContext(ctx, "RELEASE SAVEPOINT record")
-	return db.mapErr(err)
+	return end(false)
 }
 
 // RecordUsage marks a usage record as applied. Errors: Conflict when the
