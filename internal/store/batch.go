@@ -71,7 +71,9 @@ func rowsPerStatement(n, most int) int {
 }
 
 // valuesRows returns "(CAST($1 AS T1), …), (…)" for rows rows of the given
-// column types, numbered from $1.
+// column types, numbered from $1; an empty type leaves its value bare
+// ("$1"), for an INSERT whose target columns type it (casts cost a step
+// per value).
 func valuesRows(rows int, types []string) string {
 	var b strings.Builder
 	p := 0
@@ -85,6 +87,10 @@ func valuesRows(rows int, types []string) string {
 				b.WriteString(", ")
 			}
 			p++
+			if t == "" {
+				b.WriteString("$" + itoa(int64(p)))
+				continue
+			}
 			b.WriteString("CAST($" + itoa(int64(p)) + " AS " + t + ")")
 		}
 		b.WriteByte(')')

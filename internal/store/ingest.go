@@ -65,8 +65,9 @@ func (db *DB) UsageRecordsApplied(ctx context.Context, org orgs.ID, recordIDs []
 	return out, err
 }
 
-// usageRecordTypes are the columns one usage_records row binds.
-var usageRecordTypes = []string{"BIGINT", "TEXT", "TEXT", "BIGINT", "BIGINT", "BIGINT"}
+// usageRecordTypes are the six values one usage_records row binds, bare:
+// the INSERT's columns type them.
+var usageRecordTypes = make([]string, 6)
 
 // RecordUsages marks usage records as applied, many rows per statement.
 // A record ID applied meanwhile by another transaction (another node on
