@@ -1,25 +1,15 @@
 package esimapi_test
 
 import (
-	"context"
-	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/esimd/esimd/esimapi"
-	"github.com/esimd/esimd/internal/adminapi"
+	"github.com/esimd/esimd/internal/app"
+	"github.com/esimd/esimd/internal/app/apptest"
 	"github.com/esimd/esimd/internal/catalogue"
-	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/httpapi"
-	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
-	"github.com/esimd/esimd/internal/notify"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
-	"github.com/esimd/esimd/internal/sandbox"
-	"github.com/esimd/esimd/internal/storetest"
 )
 
 // The contract tests drive the real esimd handler, built as the server
@@ -69,8 +59,7 @@ type testServer struct {
 	OrgID      int64
 	AdminToken string
 
-	mu  sync.Mutex
-	now time.Time
+	clock *apptest.Clock
 }
 
 const (
@@ -80,40 +69,15 @@ const (
 
 func newTestServer(t testing.TB) *testServer {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := storetest.New(t)
-	ts := &testServer{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
-	now := func() time.Time { ts.mu.Lock(); defer ts.mu.Unlock(); return ts.now }
-	orgSvc := orgs.NewService(db, now)
-	cat := catalogue.NewService(db, now)
-	if err := cat.Import(ctx, testCatalogue()); err != nil {
-		t.Fatal(err)
-	}
-	org, key, err := orgSvc.Create(ctx, orgs.NewOrganisation{Name: "Acme Travel", Currency: "USD", Sandbox: true,
-		StartingBalance: money.MustParse("250.5"), RefundsEnabled: true, APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.Key, ts.OrgID, ts.AdminToken = key, int64(org.ID), testAdminToken
-	if _, ts.Live, err = orgSvc.Create(ctx, orgs.NewOrganisation{Name: "Live Co", Currency: "USD",
-		StartingBalance: money.MustParse("10")}); err != nil {
-		t.Fatal(err)
-	}
-	engine := esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
-	worker := esims.NewWorker(engine, 20*time.Millisecond, nil)
-	orderSvc := orders.NewService(db, engine, cat, now, worker.Kick)
-	worker.Start(ctx)
-	t.Cleanup(worker.Stop)
-	callbacks := notify.New(notify.Config{Store: db, Orgs: orgSvc, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef")})
-	api := httpapi.New(httpapi.Config{Orgs: orgSvc, Catalogue: cat, ESIMs: engine, Orders: orderSvc,
-		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks),
-		Now: now, Health: db.Ping})
-	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks}).Handler())
-	mux.Handle("/", api.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	ts.URL = srv.URL
+	ts := &testServer{}
+	data := testCatalogue()
+	env := apptest.New(t, apptest.Options{Catalogue: &data, AdminToken: testAdminToken, Workers: app.DueWork,
+		Org: &orgs.NewOrganisation{Name: "Acme Travel", Currency: "USD", Sandbox: true,
+			StartingBalance: money.MustParse("250.5"), RefundsEnabled: true, APIKey: testKey}})
+	ts.clock = env.Clock
+	ts.Key, ts.OrgID, ts.AdminToken = env.Key, int64(env.Org.ID), env.AdminToken
+	_, ts.Live = env.CreateOrg(t, orgs.NewOrganisation{Name: "Live Co", Currency: "USD", StartingBalance: money.MustParse("10")})
+	ts.URL = env.URL
 	return ts
 }
 
@@ -128,8 +92,4 @@ func (ts *testServer) client(t testing.TB, opts ...esimapi.Option) *esimapi.Clie
 }
 
 // wall is the server's wall clock.
-func (ts *testServer) wall() time.Time {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.now
-}
+func (ts *testServer) wall() time.Time { return ts.clock.Now() }

@@ -2,24 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
-	"net/http"
-	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/esimd/esimd/internal/adminapi"
+	esimdapp "github.com/esimd/esimd/internal/app"
+	"github.com/esimd/esimd/internal/app/apptest"
 	"github.com/esimd/esimd/internal/catalogue"
-	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/httpapi"
-	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
-	"github.com/esimd/esimd/internal/notify"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
-	"github.com/esimd/esimd/internal/sandbox"
-	"github.com/esimd/esimd/internal/storetest"
 )
 
 // testCatalogue is a small catalogue for the CLI tests.
@@ -50,36 +40,15 @@ const (
 	testAdminToken = "esimd-test-cli-admin-token"
 )
 
-// startAPI runs the real API over a temporary SQLite file, built as
-// esimd serve builds it, and returns its URL.
+// startAPI runs the real application (apptest, built as esimd serve
+// builds it) and returns its URL.
 func startAPI(t testing.TB) string {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := storetest.New(t)
-	now := time.Now
-	orgSvc := orgs.NewService(db, now)
-	cat := catalogue.NewService(db, now)
-	if err := cat.Import(ctx, testCatalogue()); err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := orgSvc.Create(ctx, orgs.NewOrganisation{Name: "Sandbox", Currency: "USD", Sandbox: true,
-		StartingBalance: money.MustParse("1000"), RefundsEnabled: true, APIKey: testKey}); err != nil {
-		t.Fatal(err)
-	}
-	engine := esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
-	worker := esims.NewWorker(engine, 20*time.Millisecond, nil)
-	orderSvc := orders.NewService(db, engine, cat, now, worker.Kick)
-	worker.Start(ctx)
-	t.Cleanup(worker.Stop)
-	callbacks := notify.New(notify.Config{Store: db, Orgs: orgSvc, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef")})
-	api := httpapi.New(httpapi.Config{Orgs: orgSvc, Catalogue: cat, ESIMs: engine, Orders: orderSvc,
-		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks), Health: db.Ping})
-	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks}).Handler())
-	mux.Handle("/", api.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL
+	data := testCatalogue()
+	env := apptest.New(t, apptest.Options{Catalogue: &data, AdminToken: testAdminToken, Workers: esimdapp.DueWork, RealClock: true,
+		Org: &orgs.NewOrganisation{Name: "Sandbox", Currency: "USD", Sandbox: true,
+			StartingBalance: money.MustParse("1000"), RefundsEnabled: true, APIKey: testKey}})
+	return env.URL
 }
 
 // syncBuffer is a bytes.Buffer safe for a command running in a goroutine.

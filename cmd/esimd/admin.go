@@ -139,7 +139,7 @@ func (e env) org(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
+	a, err := e.open(ctx, c, log, e.lenientSecret(c, log))
 	if err != nil {
 		return err
 	}
@@ -154,7 +154,7 @@ func (e env) org(ctx context.Context, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: --balance: %v", errUsage, err)
 		}
-		o, key, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+		o, issued, err := a.Accounts.CreateOrganisation(ctx, orgs.NewOrganisation{
 			Name: of.name, Currency: of.currency, Sandbox: of.sandbox, StartingBalance: start,
 			CallbackURL: of.callbackURL, CallbackVersion: strings.ToUpper(of.callbackVersion), RefundsEnabled: of.refunds,
 			RefundWindowDays: of.refundWindow, Groups: splitComma(of.groups), KeyLabel: "created by esimd org create",
@@ -162,7 +162,8 @@ func (e env) org(ctx context.Context, args []string) error {
 		if err != nil {
 			return userError(err)
 		}
-		e.sealIssuedKey(ctx, c, a, o.ID, key)
+		key := issued.Secret
+		e.warnUnsealed(o.ID, issued)
 		out := toOrgOut(o)
 		out.APIKey = key
 		if c.json {
@@ -170,7 +171,7 @@ func (e env) org(ctx context.Context, args []string) error {
 		}
 		return e.printOrgs(c, []orgOut{out})
 	case "list":
-		list, err := a.orgs.List(ctx)
+		list, err := a.Orgs.List(ctx)
 		if err != nil {
 			return err
 		}
@@ -190,7 +191,7 @@ func (e env) org(ctx context.Context, args []string) error {
 	}
 	switch sub {
 	case "show":
-		o, err := a.orgs.Get(ctx, id)
+		o, err := a.Orgs.Get(ctx, id)
 		if err != nil {
 			return userError(err)
 		}
@@ -221,7 +222,7 @@ func (e env) org(ctx context.Context, args []string) error {
 				u.Groups = &g
 			}
 		})
-		o, err := a.orgs.Update(ctx, id, u)
+		o, err := a.Orgs.Update(ctx, id, u)
 		if err != nil {
 			return userError(err)
 		}
@@ -238,7 +239,7 @@ func (e env) org(ctx context.Context, args []string) error {
 		if k != orgs.LedgerTopup && k != orgs.LedgerCredit && k != orgs.LedgerAdjustment {
 			return fmt.Errorf("%w: --kind must be topup, credit or adjustment, got %q", errUsage, kind)
 		}
-		entry, err := a.orgs.Credit(ctx, id, k, amt, "", note)
+		entry, err := a.Orgs.Credit(ctx, id, k, amt, "", note)
 		if err != nil {
 			return userError(err)
 		}
@@ -280,25 +281,26 @@ func (e env) apikey(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
+	a, err := e.open(ctx, c, log, e.lenientSecret(c, log))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	switch sub {
 	case "create":
-		k, key, err := a.orgs.CreateAPIKey(ctx, id, label)
+		issued, err := a.Accounts.IssueKey(ctx, id, label)
 		if err != nil {
 			return userError(err)
 		}
-		e.sealIssuedKey(ctx, c, a, id, key)
+		k, key := issued.Key, issued.Secret
+		e.warnUnsealed(id, issued)
 		if c.json {
 			return writeJSONOut(e.stdout, map[string]any{"id": k.ID, "organisation": id, "label": k.Label, "apiKey": key})
 		}
 		fmt.Fprintf(e.stdout, "API key %d for organisation %d (shown once): %s\n", k.ID, id, key)
 		return nil
 	case "list":
-		keys, err := a.orgs.APIKeys(ctx, id)
+		keys, err := a.Orgs.APIKeys(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -331,7 +333,7 @@ func (e env) apikey(ctx context.Context, args []string) error {
 		if _, err := fmt.Sscan(fs.Arg(1), &keyID); err != nil || keyID <= 0 {
 			return fmt.Errorf("%w: %q is not a key ID (esimd apikey list %d shows them)", errUsage, fs.Arg(1), id)
 		}
-		if err := a.orgs.RevokeAPIKey(ctx, id, keyID); err != nil {
+		if err := a.Orgs.RevokeAPIKey(ctx, id, keyID); err != nil {
 			return userError(err)
 		}
 		if c.json {
@@ -366,7 +368,7 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
+	a, err := e.open(ctx, c, log, nil)
 	if err != nil {
 		return err
 	}
@@ -374,7 +376,7 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 	var d catalogue.Data
 	switch sub {
 	case "show":
-		snap := a.catalogue.Current(ctx)
+		snap := a.Catalogue.Current(ctx)
 		summary := catalogueSummary(snap.Data)
 		if c.json {
 			return writeJSONOut(e.stdout, summary)
@@ -409,7 +411,7 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			}
 			// A bundle CSV carries no coverage data: keep the current countries,
 			// regions and networks.
-			cur := a.catalogue.Current(ctx).Data
+			cur := a.Catalogue.Current(ctx).Data
 			d = catalogue.Data{Currency: cur.Currency, Countries: cur.Countries, Regions: cur.Regions, Networks: cur.Networks, Bundles: bundles}
 		}
 		if currency != "" {
@@ -419,7 +421,7 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			d.Currency = "USD"
 		}
 	}
-	if err := a.catalogue.Import(ctx, d); err != nil {
+	if err := a.Catalogue.Import(ctx, d); err != nil {
 		return userError(err)
 	}
 	summary := catalogueSummary(d)

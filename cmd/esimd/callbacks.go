@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/esimd/esimd/internal/accounts"
 	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
@@ -55,35 +56,23 @@ func (e env) allowPrivateCallbacks() bool {
 	return v
 }
 
-// newNotify builds the callback delivery service over an opened app.
-func newNotify(a *app, secret []byte, allowPrivate bool, log *slog.Logger) *notify.Service {
-	return notify.New(notify.Config{Store: a.db, Orgs: a.orgs, Now: time.Now, SecretKey: secret,
-		AllowPrivateCallbacks: allowPrivate, Logger: log})
-}
-
-// sealKey keeps a sealed copy of an API key just issued (or known in
-// clear, like ESIMD_BOOTSTRAP_API_KEY), so that V3 callbacks are signed
-// with it. A failure is reported, not fatal: the key works, and callbacks
-// go unsigned until it is sealed (esimd callbacks seal-key).
-func (e env) sealKey(ctx context.Context, svc *notify.Service, org orgs.ID, key string) {
-	if err := svc.SealSigningKey(ctx, org, key); err != nil {
-		fmt.Fprintf(e.stderr, "warning: callbacks of organisation %d cannot be signed with this key: %v\n", org, userError(err))
-	}
-}
-
-// sealIssuedKey is sealKey for the admin commands, which open no
-// callback service of their own.
-func (e env) sealIssuedKey(ctx context.Context, c common, a *app, org orgs.ID, key string) {
-	log, err := e.logger(c, "text")
-	if err != nil {
-		return
-	}
+// lenientSecret is the secret key for a command that issues keys but works
+// without one: a key issued without it cannot sign V3 callbacks until it is
+// sealed (esimd callbacks seal-key), which warnUnsealed says.
+func (e env) lenientSecret(c common, log *slog.Logger) []byte {
 	secret, err := e.secretKey(c.db, log)
 	if err != nil {
-		fmt.Fprintf(e.stderr, "warning: callbacks of organisation %d cannot be signed with this key: %v\n", org, err)
-		return
+		fmt.Fprintf(e.stderr, "warning: keys issued now cannot sign callbacks: %v\n", err)
+		return nil
 	}
-	e.sealKey(ctx, newNotify(a, secret, false, log), org, key)
+	return secret
+}
+
+// warnUnsealed says when a key just issued cannot sign V3 callbacks.
+func (e env) warnUnsealed(org orgs.ID, issued accounts.Issued) {
+	if !issued.Sealed {
+		fmt.Fprintf(e.stderr, "warning: callbacks of organisation %d cannot be signed with this key until it is sealed (esimd callbacks seal-key)\n", org)
+	}
 }
 
 func (e env) callbacks(ctx context.Context, args []string) error {
@@ -139,16 +128,16 @@ func (e env) callbacks(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	secret, err := e.secretKey(c.db, log)
 	if err != nil {
 		return err
 	}
-	svc := newNotify(a, secret, e.allowPrivateCallbacks(), log)
+	a, err := e.open(ctx, c, log, secret)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	svc := a.Notify
 
 	switch sub {
 	case "show":

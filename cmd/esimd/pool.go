@@ -41,12 +41,12 @@ func (e env) pool(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
+	a, err := e.open(ctx, c, log, nil)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	added, err := a.esims.ImportPool(ctx, profiles)
+	added, err := a.ESIMs.ImportPool(ctx, profiles)
 	if err != nil {
 		return userError(err)
 	}

@@ -9,12 +9,9 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/esimd/esimd/internal/catalogue"
-	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/fault"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
 )
@@ -30,8 +27,8 @@ Usage:
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
   esimd callbacks  show|set|log|events|replay|test|seal-key ORG …             callback settings, delivery log, replays
-  esimd bench      [--duration 5s] [--clients 8] [--scenarios …] [--json FILE]  load harness over loopback
 
+The load harness is a command of its own: go run ./cmd/esimd-bench -h.
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
 Run "esimd COMMAND -h" for a command's flags.
 `
@@ -78,7 +75,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	case "callbacks":
 		return e.callbacks(ctx, rest)
 	case "bench":
-		return e.bench(ctx, rest)
+		return fmt.Errorf("%w: the load harness is its own command now: go run ./cmd/esimd-bench %s", errUsage, strings.Join(rest, " "))
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -146,38 +143,13 @@ func (e env) logger(c common, format string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(e.stderr, opts)), nil
 }
 
-// app is the open database with the services over it.
-type app struct {
-	db        *store.DB
-	orgs      *orgs.Service
-	catalogue *catalogue.Service
-	esims     *esims.Service
-	orders    *orders.Service
-	worker    *esims.Worker
+// open opens the application for an admin command: the database
+// migrated, the catalogue as the database holds it, no background workers.
+// secret seals the keys a command issues (nil: they cannot sign callbacks).
+func (e env) open(ctx context.Context, c common, log *slog.Logger, secret []byte) (*app.App, error) {
+	return app.New(ctx, app.Config{DB: c.db, Logger: log, SecretKey: secret, NoSeedCatalogue: true,
+		AllowPrivateCallbacks: e.allowPrivateCallbacks()})
 }
-
-// open opens and migrates the database and builds the services.
-func open(ctx context.Context, dsn string, log *slog.Logger) (*app, error) {
-	db, err := store.Open(ctx, dsn, log)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	a := &app{db: db, orgs: orgs.NewService(db, time.Now), catalogue: catalogue.NewService(db, time.Now)}
-	if err := a.catalogue.Load(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	a.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: a.catalogue, Now: time.Now})
-	a.worker = esims.NewWorker(a.esims, time.Second, log)
-	a.orders = orders.NewService(db, a.esims, a.catalogue, time.Now, a.worker.Kick)
-	return a, nil
-}
-
-func (a *app) Close() error { return a.db.Close() }
 
 func (e env) migrate(ctx context.Context, args []string) error {
 	var c common

@@ -9,15 +9,10 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/esimd/esimd/internal/adminapi"
-	"github.com/esimd/esimd/internal/catalogue/demodata"
+	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/fault"
-	"github.com/esimd/esimd/internal/httpapi"
-	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
-	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
-	"github.com/esimd/esimd/internal/sandbox"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
@@ -29,8 +24,14 @@ func (e env) serve(ctx context.Context, args []string) error {
 	logFormat := fs.String("log-format", e.envOr("ESIMD_LOG_FORMAT", "text"), "log format: text or json (env ESIMD_LOG_FORMAT)")
 	adminToken := fs.String("admin-token", e.envOr("ESIMD_ADMIN_TOKEN", ""), "operator token for the admin API under /admin/v1; empty turns it off (env ESIMD_ADMIN_TOKEN)")
 	allowPrivate := fs.Bool("allow-private-callbacks", e.allowPrivateCallbacks(), "let live organisations' callbacks reach loopback and private addresses (env ESIMD_ALLOW_PRIVATE_CALLBACKS)")
+	otlpEndpoint := fs.String("otlp-endpoint", e.envOr("ESIMD_OTLP_ENDPOINT", e.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "OpenTelemetry OTLP/HTTP collector for traces (host:port or URL); empty turns tracing off (env ESIMD_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)")
+	otlpInsecure := fs.Bool("otlp-insecure", envBool(e, "ESIMD_OTLP_INSECURE"), "send traces to the collector over plain HTTP (env ESIMD_OTLP_INSECURE)")
+	traceRatio := fs.Float64("trace-sample-ratio", envFloat(e, "ESIMD_TRACE_SAMPLE_RATIO", 1), "share of new traces recorded, 0 to 1 (env ESIMD_TRACE_SAMPLE_RATIO)")
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	if *traceRatio < 0 || *traceRatio > 1 {
+		return fmt.Errorf("%w: --trace-sample-ratio must be between 0 and 1, got %v", errUsage, *traceRatio)
 	}
 	if *rateLimit < 0 {
 		return fmt.Errorf("%w: --rate-limit must be 0 (off) or more, got %d", errUsage, *rateLimit)
@@ -43,56 +44,34 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	a, err := open(ctx, c.db, log)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
 	secret, err := e.secretKey(c.db, log)
 	if err != nil {
 		return err
 	}
-	callbacks := newNotify(a, secret, *allowPrivate, log)
-
-	if a.catalogue.Empty() {
-		d, err := demodata.Load()
-		if err != nil {
-			return fmt.Errorf("load demo catalogue: %w", err)
-		}
-		if err := a.catalogue.Import(ctx, d); err != nil {
-			return fmt.Errorf("import demo catalogue: %w", err)
-		}
-		log.Info("imported the demo catalogue", "bundles", len(d.Bundles), "networks", len(d.Networks))
-	}
-	if err := e.bootstrap(ctx, a, startBalance, callbacks); err != nil {
-		return err
-	}
-
-	sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
-	autopilot := sandbox.NewAutopilotWorker(sb, 10*time.Second, log)
-	srv := httpapi.New(httpapi.Config{
-		Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
-		Idempotency: idempotency.NewService(a.db, time.Now),
-		Sandbox:     sb,
-		Notify:      callbacks,
-		RateLimit:   *rateLimit, Health: a.db.Ping,
-	})
-	a.worker.Start(ctx)
-	defer a.worker.Stop()
-	autopilot.Start(ctx)
-	defer autopilot.Stop()
-	deliveries := notify.NewWorker(callbacks, 250*time.Millisecond, log)
-	deliveries.Start(ctx)
-	defer deliveries.Stop()
-	root := http.NewServeMux()
-	root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: *adminToken, Notify: callbacks, Orgs: a.orgs, ESIMs: a.esims, Logger: log}).Handler())
-	root.Handle("/", srv.Handler())
+	// Bind before anything is created: a first run whose port is taken
+	// must not create the sandbox organisation and print its only key on
+	// the way to failing.
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *addr, err)
+		return fmt.Errorf("listen on %s: %w (choose another with --addr or ESIMD_ADDR)", *addr, err)
 	}
+	defer ln.Close()
+	a, err := app.New(ctx, app.Config{
+		DB: c.db, Logger: log, SecretKey: secret, AdminToken: *adminToken, RateLimit: *rateLimit,
+		AllowPrivateCallbacks: *allowPrivate,
+		Tracing:               app.TracingConfig{Endpoint: *otlpEndpoint, Insecure: *otlpInsecure, SampleRatio: *traceRatio},
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if err := e.bootstrap(ctx, a, startBalance); err != nil {
+		return err
+	}
+	a.Start(ctx)
+	defer a.Stop()
 	hs := &http.Server{
-		Handler:           root,
+		Handler:           a.Handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
@@ -100,7 +79,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 		ErrorLog:          nil,
 	}
 	fmt.Fprintf(e.stdout, "esimd listening on http://%s (database %s); API reference at http://%s/docs\n", ln.Addr(), c.db, ln.Addr())
-	log.Info("listening", "addr", ln.Addr().String(), "db", c.db, "rate_limit", *rateLimit)
+	log.Info("listening", "addr", ln.Addr().String(), "db", c.db, "rate_limit", *rateLimit, "tracing", *otlpEndpoint != "")
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -125,40 +104,57 @@ func (e env) serve(ctx context.Context, args []string) error {
 // key. ESIMD_BOOTSTRAP_API_KEY fixes that key; on later starts the same
 // variable makes sure the key still works for the first organisation, so a
 // script can always use it.
-func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount, callbacks *notify.Service) error {
+func (e env) bootstrap(ctx context.Context, a *app.App, startBalance money.Amount) error {
 	fixed := e.getenv("ESIMD_BOOTSTRAP_API_KEY")
-	list, err := a.orgs.List(ctx)
+	list, err := a.Orgs.List(ctx)
 	if err != nil {
 		return err
 	}
 	if len(list) == 0 {
-		o, key, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+		o, issued, err := a.Accounts.CreateOrganisation(ctx, orgs.NewOrganisation{
 			Name: "Sandbox", Currency: "USD", Sandbox: true, StartingBalance: startBalance,
 			RefundsEnabled: true, APIKey: fixed, KeyLabel: "bootstrap",
 		})
 		if err != nil {
 			return fmt.Errorf("create the sandbox organisation: %w", userError(err))
 		}
-		e.sealKey(ctx, callbacks, o.ID, key)
+		e.warnUnsealed(o.ID, issued)
 		fmt.Fprintf(e.stdout, "created sandbox organisation %d %q with balance %s %s\n", o.ID, o.Name, o.Balance, o.Currency)
-		fmt.Fprintf(e.stdout, "API key: %s\n", key)
+		fmt.Fprintf(e.stdout, "API key: %s\n", issued.Secret)
 		fmt.Fprintln(e.stdout, "(shown once; it is stored only as a hash)")
 		return nil
 	}
 	if fixed == "" {
+		first := list[0]
+		keys, err := a.Orgs.APIKeys(ctx, first.ID)
+		if err != nil {
+			return err
+		}
+		if len(keys) == 0 {
+			fmt.Fprintf(e.stdout, "organisation %d %q has no API key: create one with  esimd apikey create %d\n", first.ID, first.Name, first.ID)
+		} else {
+			fmt.Fprintf(e.stdout, "lost the API key printed on the first start? create another with  esimd apikey create %d\n", first.ID)
+		}
 		return nil
 	}
-	if o, err := a.orgs.Authenticate(ctx, fixed); err == nil {
-		e.sealKey(ctx, callbacks, o.ID, fixed) // a key from before callback signing gets its sealed copy
+	if o, err := a.Orgs.Authenticate(ctx, fixed); err == nil {
+		// A key from before callback signing gets its sealed copy.
+		issued, err := a.Accounts.AddKey(ctx, o.ID, fixed, "bootstrap")
+		if err != nil {
+			fmt.Fprintf(e.stderr, "warning: callbacks of organisation %d cannot be signed with this key: %v\n", o.ID, userError(err))
+		} else {
+			e.warnUnsealed(o.ID, issued)
+		}
 		return nil
 	} else if !fault.Is(err, fault.Unauthenticated) {
 		return err
 	}
 	first := list[0]
-	if _, err := a.orgs.AddAPIKey(ctx, first.ID, fixed, "bootstrap"); err != nil {
+	issued, err := a.Accounts.AddKey(ctx, first.ID, fixed, "bootstrap")
+	if err != nil {
 		return fmt.Errorf("add ESIMD_BOOTSTRAP_API_KEY to organisation %d: %w", first.ID, userError(err))
 	}
-	e.sealKey(ctx, callbacks, first.ID, fixed)
+	e.warnUnsealed(first.ID, issued)
 	fmt.Fprintf(e.stdout, "ESIMD_BOOTSTRAP_API_KEY now authenticates organisation %d %q\n", first.ID, first.Name)
 	return nil
 }
@@ -167,6 +163,21 @@ func envInt(e env, key string, def int) int {
 	if v := e.getenv(key); v != "" {
 		if n, err := strconv.Atoi(v); err == nil {
 			return n
+		}
+		return -1 // rejected with a clear message after parsing
+	}
+	return def
+}
+
+func envBool(e env, key string) bool {
+	v, _ := strconv.ParseBool(e.getenv(key))
+	return v
+}
+
+func envFloat(e env, key string, def float64) float64 {
+	if v := e.getenv(key); v != "" {
+		if f, err := strconv.ParseFloat(v, 64); err == nil {
+			return f
 		}
 		return -1 // rejected with a clear message after parsing
 	}

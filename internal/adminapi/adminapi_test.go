@@ -14,14 +14,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/esimd/esimd/internal/adminapi"
+	"github.com/esimd/esimd/internal/app/apptest"
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
-	"github.com/esimd/esimd/internal/storetest"
 )
 
 const token = "test-admin-token-0123456789"
@@ -49,13 +48,17 @@ type env struct {
 
 func newEnv(t *testing.T, adminToken string) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := storetest.New(t)
+	data := fixtureCatalogue()
+	a := apptest.New(t, apptest.Options{Catalogue: &data, AdminToken: adminToken, NoAdmin: adminToken == "",
+		Clock: apptest.NewClock(t0), Jitter: rand.New(rand.NewPCG(1, 1))})
+	e := &env{t: t, db: a.App.DB, orgs: a.App.Orgs, notify: a.App.Notify, srv: a.Server,
+		cat: a.App.Catalogue, esims: a.App.ESIMs, orders: a.App.Orders}
+	// Made without its signing copy, like an organisation from before
+	// callback signing, so that the tests can seal it through the API.
 	var err error
-	now := func() time.Time { return t0 }
-	e := &env{t: t, db: db, orgs: orgs.NewService(db, now)}
-	e.notify = notify.New(notify.Config{Store: db, Orgs: e.orgs, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef"),
-		Rand: rand.New(rand.NewPCG(1, 1))})
+	if e.org, e.key, err = e.orgs.Create(context.Background(), orgs.NewOrganisation{Name: "Acme", Currency: "USD", Sandbox: true}); err != nil {
+		t.Fatal(err)
+	}
 	e.rcv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		e.mu.Lock()
@@ -64,20 +67,6 @@ func newEnv(t *testing.T, adminToken string) *env {
 		io.WriteString(w, "ok")
 	}))
 	t.Cleanup(e.rcv.Close)
-	e.org, e.key, err = e.orgs.Create(ctx, orgs.NewOrganisation{Name: "Acme", Currency: "USD", Sandbox: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.cat = catalogue.NewService(db, now)
-	if err := e.cat.Import(ctx, fixtureCatalogue()); err != nil {
-		t.Fatal(err)
-	}
-	e.esims = esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: e.cat, Now: now})
-	e.orders = orders.NewService(db, e.esims, e.cat, now, nil)
-	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: e.notify, Orgs: e.orgs, ESIMs: e.esims}).Handler())
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
 	return e
 }
 

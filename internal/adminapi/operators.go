@@ -32,7 +32,7 @@ func toOrganisationJSON(o orgs.Organisation) organisationJSON {
 // Test suites create a throwaway sandbox organisation per test this way, so
 // that parallel tests never share state.
 func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) error {
-	if s.cfg.Orgs == nil {
+	if s.cfg.Orgs == nil || s.cfg.Accounts == nil {
 		return fault.Forbiddenf("organisation management is not enabled on this server")
 	}
 	in := struct {
@@ -49,16 +49,12 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 	if in.Sandbox != nil {
 		sandbox = *in.Sandbox
 	}
-	o, key, err := s.cfg.Orgs.Create(r.Context(), orgs.NewOrganisation{Name: in.Name, Currency: in.Currency, Sandbox: sandbox,
+	o, issued, err := s.cfg.Accounts.CreateOrganisation(r.Context(), orgs.NewOrganisation{Name: in.Name, Currency: in.Currency, Sandbox: sandbox,
 		StartingBalance: in.Balance, RefundsEnabled: in.RefundsEnabled, KeyLabel: "created through the admin API"})
 	if err != nil {
 		return err
 	}
-	if s.cfg.Notify != nil {
-		if err := s.cfg.Notify.SealSigningKey(r.Context(), o.ID, key); err != nil {
-			s.log.Warn("could not seal the new key for callback signing", "org", o.ID, "error", err)
-		}
-	}
+	key := issued.Secret
 	out := toOrganisationJSON(o)
 	out.APIKey = key
 	writeJSON(w, http.StatusCreated, out)

@@ -18,14 +18,15 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
+	"github.com/esimd/esimd/internal/accounts"
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/web"
 )
 
 // Config is what the admin API needs from the process.
@@ -36,14 +37,20 @@ type Config struct {
 	// Orgs enables organisation management; ESIMs enables usage ingest.
 	Orgs   *orgs.Service
 	ESIMs  *esims.Service
-	Logger *slog.Logger
+	// Accounts creates organisations and keys with their signing copies
+	// sealed in the same transaction; nil turns organisation creation off.
+	Accounts *accounts.Service
+	Logger   *slog.Logger
+	// Observer, when set, is told of every request and error (metrics).
+	Observer web.Observer
 }
 
 // Server is the admin HTTP surface.
 type Server struct {
 	cfg   Config
 	log   *slog.Logger
-	token [sha256.Size]byte // SHA-256 of the token, so comparisons take the same time for any length
+	token  [sha256.Size]byte // SHA-256 of the token, so comparisons take the same time for any length
+	errors web.ErrorWriter
 }
 
 // New returns a Server.
@@ -51,6 +58,10 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, token: sha256.Sum256([]byte(cfg.Token))}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.errors = web.ErrorWriter{Statuses: statusOf, Log: s.log, What: "admin request failed"}
+	if cfg.Observer != nil {
+		s.errors.Observe = func(k fault.Kind) { cfg.Observer.ObserveError("admin", k) }
 	}
 	return s
 }
@@ -62,7 +73,7 @@ const Prefix = "/admin/"
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.recoverer(mux)
+	return web.Recover(s.log, web.RequestLog(s.log, web.Instrument(s.cfg.Observer, "admin", mux)))
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -99,7 +110,7 @@ func (s *Server) authorise(r *http.Request) error {
 
 // statusOf is the one table from error kind to HTTP status for the admin
 // API.
-var statusOf = map[fault.Kind]int{
+var statusOf = web.StatusTable{
 	fault.Invalid:         http.StatusBadRequest,
 	fault.NotFound:        http.StatusNotFound,
 	fault.Forbidden:       http.StatusForbidden,
@@ -111,57 +122,15 @@ var statusOf = map[fault.Kind]int{
 	fault.Internal:        http.StatusInternalServerError,
 }
 
-type messageBody struct {
-	Message string `json:"message"`
-}
+type messageBody = web.Message
 
 // writeError writes {"message": …} with the kind's status and logs the
-// error once: 4xx at Warn, 5xx at Error.
+// error once (web.ErrorWriter).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	kind := fault.KindOf(err)
-	status, ok := statusOf[kind]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	level := slog.LevelWarn
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	s.log.Log(r.Context(), level, "admin request failed", "method", r.Method, "path", r.URL.Path,
-		"status", status, "kind", kind.String(), "error", err.Error())
-	writeJSON(w, status, messageBody{Message: fault.MessageOf(err)})
+	s.errors.Write(w, r, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		http.Error(w, `{"message":"Internal server error: could not encode the response."}`, http.StatusInternalServerError)
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(buf.Len()))
-	w.WriteHeader(status)
-	_, _ = w.Write(buf.Bytes())
-}
-
-// recoverer turns a panic into a logged 500.
-func (s *Server) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.Error("panic serving admin request", "method", r.Method, "path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-				writeJSON(w, http.StatusInternalServerError, messageBody{Message: fault.MessageOf(errors.New("panic"))})
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { web.WriteJSON(w, status, v) }
 
 // maxBody caps admin request bodies.
 const maxBody = 64 << 10

@@ -17,18 +17,12 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/apidoc"
+	"github.com/esimd/esimd/internal/app"
+	"github.com/esimd/esimd/internal/app/apptest"
 	"github.com/esimd/esimd/internal/catalogue"
-	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/httpapi"
-	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
-	"github.com/esimd/esimd/internal/notify"
-	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
-	"github.com/esimd/esimd/internal/sandbox"
-	"github.com/esimd/esimd/internal/storetest"
 )
 
 const (
@@ -36,54 +30,29 @@ const (
 	adminToken = "esimd-test-apidoc-admin-token"
 )
 
-// startServer runs the real API, with apidoc mounted beside it as the lead
-// mounts it, over a temporary SQLite file.
+// startServer runs the real application (apptest, apidoc mounted as
+// esimd serve mounts it) and returns its URL.
 func startServer(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	db, _ := storetest.New(t)
-	now := time.Now
-	orgSvc := orgs.NewService(db, now)
-	cat := catalogue.NewService(db, now)
 	bundle := func(name, price string, gb int64) catalogue.Bundle {
 		return catalogue.Bundle{Name: name, Description: name, Groups: []string{catalogue.GroupFixed}, Countries: []string{"GB"}, Roaming: []string{"FR"},
 			DataBytes: gb * 1_000_000_000, DurationDays: 7, Autostart: true, Speeds: []string{"4G"}, Profile: "Profile 1",
 			Price: money.MustParse(price), BillingType: catalogue.BillingFixedCost,
 			Allowances: []catalogue.Allowance{{Type: catalogue.AllowanceData, Service: catalogue.ServiceStandard, Description: name + " (data)", Amount: gb * 1_000_000_000}}}
 	}
-	if err := cat.Import(ctx, catalogue.Data{Currency: "USD",
+	data := catalogue.Data{Currency: "USD",
 		Countries: []catalogue.Country{{ISO: "GB", Name: "United Kingdom", Region: "Europe"}, {ISO: "FR", Name: "France", Region: "Europe"}},
 		Bundles:   []catalogue.Bundle{bundle("esim_1GB_7D_GB_V2", "1.73", 1), bundle("esim_3GB_7D_GB_V2", "4.5", 3)},
 		Networks: []catalogue.Network{{CountryISO: "GB", Profile: "Profile 1", Name: "EE Limited", Brand: "EE", MCC: "234", MNC: "30", TADIG: "GBRME", Speeds: []string{"4G"}},
 			{CountryISO: "FR", Profile: "Profile 1", Name: "Orange France", Brand: "Orange", MCC: "208", MNC: "01", TADIG: "FRAF1", Speeds: []string{"4G"}}},
-	}); err != nil {
-		t.Fatal(err)
 	}
-	org, _, err := orgSvc.Create(ctx, orgs.NewOrganisation{Name: "Docs", Currency: "USD", Sandbox: true,
-		StartingBalance: money.MustParse("500"), RefundsEnabled: true, APIKey: testKey})
-	if err != nil {
-		t.Fatal(err)
+	env := apptest.New(t, apptest.Options{Catalogue: &data, AdminToken: adminToken, Workers: app.DueWork, RealClock: true,
+		Org: &orgs.NewOrganisation{Name: "Docs", Currency: "USD", Sandbox: true,
+			StartingBalance: money.MustParse("500"), RefundsEnabled: true, APIKey: testKey}})
+	if env.Org.ID != 1 {
+		t.Fatalf("the organisation is %d, want 1", env.Org.ID)
 	}
-	if org.ID != 1 {
-		t.Fatalf("the organisation is %d, want 1", org.ID)
-	}
-	engine := esims.NewService(esims.Config{Store: db, Orgs: db, Catalogue: cat, Now: now})
-	worker := esims.NewWorker(engine, 20*time.Millisecond, nil)
-	orderSvc := orders.NewService(db, engine, cat, now, worker.Kick)
-	worker.Start(ctx)
-	t.Cleanup(worker.Stop)
-	callbacks := notify.New(notify.Config{Store: db, Orgs: orgSvc, Now: now, SecretKey: []byte("0123456789abcdef0123456789abcdef")})
-	api := httpapi.New(httpapi.Config{Orgs: orgSvc, Catalogue: cat, ESIMs: engine, Orders: orderSvc,
-		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks), Health: db.Ping})
-	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: adminToken, Notify: callbacks, Orgs: orgSvc, ESIMs: engine}).Handler())
-	doc := apidoc.Handler()
-	mux.Handle("GET /openapi.yaml", doc)
-	mux.Handle("GET /docs", doc)
-	mux.Handle("/", api.Handler())
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv.URL
+	return env.URL
 }
 
 var registerDecoders sync.Once

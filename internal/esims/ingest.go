@@ -105,6 +105,15 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 		}
 		return batch.flush(ctx)
 	})
+	if err == nil {
+		applied := 0
+		for _, r := range out {
+			if r.Status == IngestApplied {
+				applied++
+			}
+		}
+		s.usageApplied(applied)
+	}
 	return out, err
 }
 

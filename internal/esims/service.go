@@ -35,6 +35,9 @@ type Config struct {
 	// Live is where live organisations' profiles come from; nil means the
 	// imported pool.
 	Live SMDP
+	// OnUsage, when set, is told how many usage records were applied after
+	// each committed call (metrics).
+	OnUsage func(records int)
 }
 
 // Service is the eSIM use cases.
@@ -45,13 +48,14 @@ type Service struct {
 	now     func() time.Time
 	sandbox SMDP // the built-in SM-DP+ of sandbox organisations
 	live    SMDP // profiles of live organisations
+	onUsage func(records int)
 	dueMu   sync.RWMutex
 	handler map[string]func(ctx context.Context, d DueItem) error
 }
 
 // NewService returns the engine.
 func NewService(cfg Config) *Service {
-	s := &Service{store: cfg.Store, orgs: cfg.Orgs, cat: cfg.Catalogue, now: cfg.Now, live: cfg.Live,
+	s := &Service{store: cfg.Store, orgs: cfg.Orgs, cat: cfg.Catalogue, now: cfg.Now, live: cfg.Live, onUsage: cfg.OnUsage,
 		handler: map[string]func(ctx context.Context, d DueItem) error{}}
 	if s.now == nil {
 		s.now = time.Now

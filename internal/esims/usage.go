@@ -143,7 +143,17 @@ func (s *Service) ApplyUsage(ctx context.Context, rec UsageRecord) (UsageResult,
 		res, err = s.applyUsage(ctx, rec)
 		return err
 	})
+	if err == nil {
+		s.usageApplied(1)
+	}
 	return res, err
+}
+
+// usageApplied tells the OnUsage hook about committed records.
+func (s *Service) usageApplied(n int) {
+	if s.onUsage != nil && n > 0 {
+		s.onUsage(n)
+	}
 }
 
 // ApplyUsageBatch applies records in one transaction each, so that one bad

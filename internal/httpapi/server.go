@@ -5,15 +5,10 @@ package httpapi
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
-	"errors"
+
 	"log/slog"
 	"net"
 	"net/http"
-	"runtime/debug"
-	"strconv"
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
@@ -24,6 +19,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
+	"github.com/esimd/esimd/internal/web"
 )
 
 // Config is what the API needs from the process.
@@ -47,6 +43,8 @@ type Config struct {
 	Now func() time.Time
 	// Health reports whether the process can serve (database reachable).
 	Health func(ctx context.Context) error
+	// Observer, when set, is told of every request and error (metrics).
+	Observer web.Observer
 }
 
 // Server is the HTTP surface.
@@ -56,6 +54,7 @@ type Server struct {
 	now     func() time.Time
 	limiter *limiter
 	encoded encodedCatalogueCache
+	errors  web.ErrorWriter
 }
 
 // New returns a Server.
@@ -69,6 +68,10 @@ func New(cfg Config) *Server {
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit)
+	}
+	s.errors = web.ErrorWriter{Statuses: statusOf, Log: s.log}
+	if cfg.Observer != nil {
+		s.errors.Observe = func(k fault.Kind) { cfg.Observer.ObserveError("api", k) }
 	}
 	return s
 }
@@ -94,15 +97,11 @@ type request struct {
 
 type handlerFunc func(w http.ResponseWriter, r *request) error
 
-type ctxKey int
-
-const requestIDKey ctxKey = iota
-
 // Handler returns the whole HTTP handler with its middleware.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.routes(mux)
-	return s.recoverer(s.requestLog(mux))
+	return web.Recover(s.log, web.RequestLog(s.log, web.Instrument(s.cfg.Observer, "api", mux)))
 }
 
 // api wraps a compatible-API handler: rate limit, authenticate, run, and
@@ -151,7 +150,7 @@ func (s *Server) unknownRoute(w http.ResponseWriter, r *http.Request) {
 
 // statusOf is the one table from error kind to HTTP status for the
 // compatible API.
-var statusOf = map[fault.Kind]int{
+var statusOf = web.StatusTable{
 	fault.Invalid:         http.StatusBadRequest,
 	fault.NotFound:        http.StatusBadRequest, // eSIM Go answers 400 for unknown bundles and orders
 	fault.Forbidden:       http.StatusForbidden,
@@ -163,132 +162,20 @@ var statusOf = map[fault.Kind]int{
 	fault.Internal:        http.StatusInternalServerError,
 }
 
-type messageBody struct {
-	Message string `json:"message"`
-}
+// messageBody is the error body, {"message": …}.
+type messageBody = web.Message
 
 // writeError writes {"message": …} with the kind's status and logs the
-// error once: 4xx at Warn, 5xx at Error.
+// error once (web.ErrorWriter).
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
-		// The client went away: nothing failed on our side and nobody reads
-		// the answer.
-		s.log.Debug("request cancelled by the client", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path)
-		return
-	}
-	kind := fault.KindOf(err)
-	status, ok := statusOf[kind]
-	if !ok {
-		status = http.StatusInternalServerError
-	}
-	level := slog.LevelWarn
-	if status >= 500 {
-		level = slog.LevelError
-	}
-	s.log.Log(r.Context(), level, "request failed", "request_id", requestID(r.Context()),
-		"method", r.Method, "path", r.URL.Path, "status", status, "kind", kind.String(), "error", err.Error())
-	if kind == fault.Unavailable && w.Header().Get("Retry-After") == "" {
-		w.Header().Set("Retry-After", "1")
-	}
-	writeJSON(w, status, messageBody{Message: fault.MessageOf(err)})
+	s.errors.Write(w, r, err)
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		// Only our own response types reach here; failing to encode one is a bug.
-		http.Error(w, `{"message":"Internal server error: could not encode the response."}`, http.StatusInternalServerError)
-		return
-	}
-	writeRaw(w, status, b)
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { web.WriteJSON(w, status, v) }
 
-func writeRaw(w http.ResponseWriter, status int, body []byte) {
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)))
-	w.WriteHeader(status)
-	_, _ = w.Write(body)
-}
+func writeRaw(w http.ResponseWriter, status int, body []byte) { web.WriteRaw(w, status, body) }
 
-// recoverer turns a panic into a logged 500 so that no panic reaches a client.
-func (s *Server) recoverer(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if p := recover(); p != nil {
-				if p == http.ErrAbortHandler {
-					panic(p)
-				}
-				s.log.Error("panic serving request", "request_id", requestID(r.Context()), "method", r.Method,
-					"path", r.URL.Path, "panic", p, "stack", string(debug.Stack()))
-				writeJSON(w, http.StatusInternalServerError, messageBody{Message: fault.MessageOf(errors.New("panic"))})
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-// statusRecorder remembers the status for the access log.
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (r *statusRecorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-	r.ResponseWriter.WriteHeader(code)
-}
-
-func (r *statusRecorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.ResponseWriter.Write(b)
-}
-
-func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
-
-// requestLog gives every request an ID (kept from X-Request-Id when the
-// caller sends a sane one), echoes it, and logs one line at Debug.
-func (s *Server) requestLog(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id := r.Header.Get("X-Request-Id")
-		if !saneRequestID(id) {
-			var b [8]byte
-			_, _ = rand.Read(b[:])
-			id = hex.EncodeToString(b[:])
-		}
-		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(context.WithValue(r.Context(), requestIDKey, id))
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w}
-		next.ServeHTTP(rec, r)
-		if s.log.Enabled(r.Context(), slog.LevelDebug) {
-			s.log.Debug("request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration", time.Since(start))
-		}
-	})
-}
-
-func saneRequestID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c == '-' || c == '_' || c == '.' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
-			return false
-		}
-	}
-	return true
-}
-
-func requestID(ctx context.Context) string {
-	id, _ := ctx.Value(requestIDKey).(string)
-	return id
-}
+func requestID(ctx context.Context) string { return web.RequestID(ctx) }
 
 // clientIP is the peer address; esimd does not trust forwarding headers
 // (a proxy in front should do its own limiting or be given a direct path).

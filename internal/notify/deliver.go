@@ -351,10 +351,16 @@ func (s *Service) attempt(ctx context.Context, t *target, d Due) *sent {
 			r.retryAfter, r.hasRetry = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		}
 	}
-	r.state, r.att.Outcome = s.outcome(r, s.now())
+	now := s.now()
+	r.state, r.att.Outcome = s.outcome(r, now)
 	if r.att.Outcome == OutcomeRetry {
 		next := r.state.NextAttemptAt
 		r.att.NextAttemptAt = &next
+	}
+	if s.observe != nil {
+		// The event's date is in the organisation's time; back on the wall
+		// clock it says how long the callback took to arrive.
+		s.observe(r.att.Outcome, now.Sub(ev.At.Add(-t.org.ClockOffset)))
 	}
 	return r
 }

@@ -265,3 +265,7 @@ func (s *Service) ReplayRange(ctx context.Context, org orgs.ID, from, to time.Ti
 	}
 	return n, err
 }
+
+// CanSign reports whether the server has a secret key to seal API keys
+// with, so that V3 callbacks are signed.
+func (s *Service) CanSign() bool { return len(s.secret) > 0 }

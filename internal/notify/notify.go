@@ -248,6 +248,9 @@ type Config struct {
 	// Rand is the jitter source for Backoff; nil seeds one from the clock.
 	Rand   *rand.Rand
 	Logger *slog.Logger
+	// Observe, when set, is told each attempt's outcome and, for a
+	// delivery, the wall time since its event was written (metrics).
+	Observe func(outcome string, sinceEvent time.Duration)
 }
 
 // Service delivers callbacks and serves the delivery log, replays and
@@ -262,6 +265,7 @@ type Service struct {
 	conc     int
 	perOrg   int
 	log      *slog.Logger
+	observe  func(outcome string, sinceEvent time.Duration)
 	guarded  *http.Client // live organisations: no private addresses
 	open     *http.Client // sandbox organisations, or when private addresses are allowed
 
@@ -275,7 +279,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	s := &Service{store: cfg.Store, orgs: cfg.Orgs, now: cfg.Now, secret: cfg.SecretKey, allowPvt: cfg.AllowPrivateCallbacks,
-		timeout: cfg.AttemptTimeout, conc: cfg.Concurrency, perOrg: cfg.PerOrg, rnd: cfg.Rand, log: cfg.Logger,
+		timeout: cfg.AttemptTimeout, conc: cfg.Concurrency, perOrg: cfg.PerOrg, rnd: cfg.Rand, log: cfg.Logger, observe: cfg.Observe,
 		inflight: map[orgs.ID]int{}, changed: make(chan struct{}), kick: make(chan struct{}, 1)}
 	if s.now == nil {
 		s.now = time.Now

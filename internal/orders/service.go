@@ -26,7 +26,13 @@ type Service struct {
 	now   func() time.Time
 	// kick wakes the due-work worker after an asynchronous order is queued.
 	kick func()
+	// placed, when set, is told of every order committed (metrics).
+	placed func(Order)
 }
+
+// OnPlaced sets fn to be told of every order placed (not validations),
+// after its transaction committed. Call it before the service is used.
+func (s *Service) OnPlaced(fn func(Order)) { s.placed = fn }
 
 // NewService returns the order use cases and registers the handlers of
 // asynchronous orders and applies with the eSIM engine.
@@ -290,6 +296,9 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 	}
 	if err == nil && out.Order.Status == StatusProcessing {
 		s.kick()
+	}
+	if err == nil && !out.Valid && s.placed != nil {
+		s.placed(out.Order)
 	}
 	return out, err
 }

@@ -17,7 +17,7 @@ type SeedSize struct {
 	HistoryPer     int // history rows on each
 }
 
-// SeedESIMs bulk-writes sandbox eSIMs for scale measurements (esimd bench
+// SeedESIMs bulk-writes sandbox eSIMs for scale measurements (esimd-bench
 // --scale): ICCIDs from serial firstSerial on, each with queued assignments
 // and history rows, under one seed order, in transactions of 5,000 eSIMs.
 // It bypasses the use cases on purpose — it writes rows, not business

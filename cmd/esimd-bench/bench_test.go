@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/esimd/esimd/internal/storetest"
@@ -16,7 +19,7 @@ import (
 func TestBench(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr syncBuffer
-	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	e := env{stdout: &stdout, stderr: &stderr}
 	err := e.bench(context.Background(), []string{"--duration", "200ms", "--clients", "2", "--esims", "20", "--ingest-batch", "30", "--json", out})
 	if err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
@@ -63,7 +66,7 @@ func TestBench(t *testing.T) {
 
 func TestBenchRequestsAndSubset(t *testing.T) {
 	var stdout, stderr syncBuffer
-	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	e := env{stdout: &stdout, stderr: &stderr}
 	if err := e.bench(context.Background(), []string{"--requests", "30", "--clients", "3", "--esims", "5", "--scenarios", "esim,apply"}); err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -81,8 +84,8 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{{"--scenarios", "nope"}, {"--clients", "0"}, {"--duration", "0s"}, {"extra"},
 		{"--nodes", "0"}, {"--nodes", "1,x"}, {"--callback-rate", "0"}, {"--db", "mysql://db"}, {"--db", "sqlite,"}} {
 		var stdout, stderr syncBuffer
-		e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
-		if err := e.bench(context.Background(), args); exitCode(err) != 2 {
+		e := env{stdout: &stdout, stderr: &stderr}
+		if err := e.bench(context.Background(), args); !errors.Is(err, errUsage) {
 			t.Errorf("bench %q: %v, want a usage error", args, err)
 		}
 	}
@@ -91,7 +94,7 @@ func TestBenchRejectsBadFlags(t *testing.T) {
 func TestBenchAtScale(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr syncBuffer
-	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	e := env{stdout: &stdout, stderr: &stderr}
 	if err := e.bench(context.Background(), []string{"--requests", "40", "--clients", "2", "--esims", "5", "--scenarios", "esim", "--scale", "300", "--json", out}); err != nil {
 		t.Fatalf("bench: %v\nstderr:\n%s", err, stderr.String())
 	}
@@ -139,7 +142,7 @@ func TestBenchNodesAndDatabases(t *testing.T) {
 	before := benchSchemas()
 	out := filepath.Join(t.TempDir(), "bench.json")
 	var stdout, stderr syncBuffer
-	e := env{getenv: getenvFrom(nil), stdout: &stdout, stderr: &stderr}
+	e := env{stdout: &stdout, stderr: &stderr}
 	err := e.bench(context.Background(), []string{"--requests", "40", "--clients", "4", "--esims", "5",
 		"--scenarios", "esim,order-assign", "--nodes", "1,2", "--db", strings.Join(dbs, ","), "--json", out})
 	if err != nil {
@@ -184,4 +187,22 @@ func TestBenchNodesAndDatabases(t *testing.T) {
 	if after := benchSchemas(); after != before {
 		t.Errorf("%d bench schemas left in PostgreSQL, %d before", after, before)
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

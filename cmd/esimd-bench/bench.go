@@ -30,11 +30,8 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/esimid"
-	"github.com/esimd/esimd/internal/adminapi"
-	"github.com/esimd/esimd/internal/catalogue/demodata"
+	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/esims"
-	"github.com/esimd/esimd/internal/httpapi"
-	"github.com/esimd/esimd/internal/idempotency"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
@@ -167,7 +164,7 @@ type benchScenario struct {
 // database in a temporary directory, driven over loopback by concurrent
 // clients, next to a minimal net/http handler measured in the same run.
 func (e env) bench(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("esimd bench", flag.ContinueOnError)
+	fs := flag.NewFlagSet("esimd-bench", flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	var opts benchOptions
 	fs.IntVar(&opts.clients, "clients", 8, "concurrent clients per scenario")
@@ -231,7 +228,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 		}
 		opts.nodes = append(opts.nodes, n)
 	}
-	log, err := e.logger(common{logLevel: *logLevel}, "text")
+	log, err := e.logger(*logLevel)
 	if err != nil {
 		return err
 	}
@@ -326,7 +323,7 @@ func (e env) bench(ctx context.Context, args []string) error {
 					report.Scenarios = append(report.Scenarios, r)
 				}
 				if d.scale != nil {
-					size, err := d.apps[0].db.Size(ctx)
+					size, err := d.apps[0].DB.Size(ctx)
 					if err != nil {
 						return err
 					}
@@ -412,20 +409,18 @@ func engineName(target string) string {
 // it, seeded for the scenarios.
 type benchDeployment struct {
 	engine     store.Engine
-	apps       []*app
+	apps       []*app.App
 	urls       []string // one API server per node
 	org        orgs.ID
-	sandbox    *sandbox.Service // the first node's, for seeding
-	iccids     []string         // seeded eSIMs for the esim scenario
-	attached   []string         // installed and attached eSIMs for the usage scenario
-	scaleFirst int64
 	scale      *benchScale
+	iccids     []string // seeded eSIMs for the esim scenario
+	attached   []string // installed and attached eSIMs for the usage scenario
+	scaleFirst int64
 	closers    []func()
 
-	adminToken string           // for usage-batch, through the admin API
-	notifiers  []*notify.Worker // each node's callback delivery worker
-	receiver   *benchReceiver   // where the callbacks organisation's callbacks go
-	hooksOrg   orgs.ID          // the organisation whose events the callbacks scenario sends
+	adminToken string         // for usage-batch, through the admin API
+	receiver   *benchReceiver // where the callbacks organisation's callbacks go
+	hooksOrg   orgs.ID        // the organisation whose events the callbacks scenario sends
 }
 
 // Close stops the servers and workers and removes the database.
@@ -481,24 +476,20 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 	workCtx, stopWork := context.WithCancel(ctx)
 	d.closers = append(d.closers, stopWork)
 	for i := range nodes {
-		a, err := open(ctx, dsn, log)
+		// The first node imports the catalogue; the others open after it
+		// and load it. Deliveries run on every node, as under esimd serve;
+		// the benchmark organisation has no callback URL, so its events
+		// are settled without a request.
+		a, err := app.New(ctx, app.Config{DB: dsn, Logger: log, SecretKey: secret, AdminToken: d.adminToken,
+			NoSeedCatalogue: i > 0})
 		if err != nil {
 			return nil, err
 		}
 		d.closers = append(d.closers, func() { a.Close() })
 		d.apps = append(d.apps, a)
-		d.engine = a.db.Engine()
+		d.engine = a.DB.Engine()
 		if i == 0 {
-			// The first node imports the catalogue and creates the
-			// organisation; the others open after it and load both.
-			dd, err := demodata.Load()
-			if err != nil {
-				return nil, fmt.Errorf("load demo catalogue: %w", err)
-			}
-			if err := a.catalogue.Import(ctx, dd); err != nil {
-				return nil, fmt.Errorf("import demo catalogue: %w", err)
-			}
-			org, _, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+			org, _, err := a.Accounts.CreateOrganisation(ctx, orgs.NewOrganisation{
 				Name: "Bench", Currency: "USD", Sandbox: true, StartingBalance: money.FromUnits(1_000_000_000_000),
 				RefundsEnabled: true, APIKey: benchKey, KeyLabel: "bench",
 			})
@@ -507,7 +498,7 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 			}
 			d.org = org.ID
 			if d.receiver != nil {
-				hooks, _, err := a.orgs.Create(ctx, orgs.NewOrganisation{
+				hooks, _, err := a.Accounts.CreateOrganisation(ctx, orgs.NewOrganisation{
 					Name: "Bench callbacks", Currency: "USD", Sandbox: true, CallbackURL: d.receiver.url, CallbackVersion: orgs.CallbackV3,
 				})
 				if err != nil {
@@ -516,29 +507,9 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 				d.hooksOrg = hooks.ID
 			}
 		}
-		callbacks := newNotify(a, secret, false, log)
-		sb := sandbox.NewService(a.db, a.esims, a.catalogue, time.Now, callbacks)
-		srv := httpapi.New(httpapi.Config{
-			Orgs: a.orgs, Catalogue: a.catalogue, ESIMs: a.esims, Orders: a.orders, Logger: log,
-			Idempotency: idempotency.NewService(a.db, time.Now),
-			Sandbox:     sb, Notify: callbacks, RateLimit: 0, Health: a.db.Ping,
-		})
-		if i == 0 {
-			d.sandbox = sb
-		}
-		a.worker.Start(workCtx)
-		d.closers = append(d.closers, a.worker.Stop)
-		// Deliveries run on every node, as under esimd serve; the
-		// benchmark organisation has no callback URL, so its events are
-		// settled without a request.
-		deliveries := notify.NewWorker(callbacks, 250*time.Millisecond, log)
-		deliveries.Start(workCtx)
-		d.closers = append(d.closers, deliveries.Stop)
-		d.notifiers = append(d.notifiers, deliveries)
-		root := http.NewServeMux()
-		root.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: d.adminToken, Notify: callbacks, Orgs: a.orgs, ESIMs: a.esims, Logger: log}).Handler())
-		root.Handle("/", srv.Handler())
-		url, stop, err := serveLoopback(root)
+		a.Start(workCtx)
+		d.closers = append(d.closers, a.Stop)
+		url, stop, err := serveLoopback(a.Handler())
 		if err != nil {
 			return nil, err
 		}
@@ -551,7 +522,8 @@ func (e env) deploy(ctx context.Context, target string, nodes int, opts benchOpt
 // seed prepares, through the first node, what the scenarios read and
 // consume.
 func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) error {
-	a, sb := d.apps[0], d.sandbox
+	a := d.apps[0]
+	sb := a.Sandbox
 	if opts.selected["esim"] || opts.selected["usage"] || opts.selected["usage-batch"] {
 		n := opts.esims
 		if !opts.selected["esim"] {
@@ -560,7 +532,7 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs on %s\n", n, d.engine)
 		for len(d.iccids) < n {
 			q := min(orders.AsyncThreshold, n-len(d.iccids))
-			placed, err := a.orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: true,
+			placed, err := a.Orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: true,
 				Lines: []orders.LineRequest{{Type: "bundle", Item: benchBundle, Quantity: q}}}, "")
 			if err != nil {
 				return fmt.Errorf("seed eSIMs: %w", userError(err))
@@ -593,22 +565,22 @@ func (e env) seed(ctx context.Context, d *benchDeployment, opts benchOptions) er
 		fmt.Fprintf(e.stderr, "bench: buying %d bundles into inventory\n", units)
 		for left := units; left > 0; left -= 1000 {
 			q := int(min(left, 1000))
-			if _, err := a.orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: false,
+			if _, err := a.Orders.Place(ctx, d.org, orders.Request{Type: "transaction", Assign: false,
 				Lines: []orders.LineRequest{{Type: "bundle", Item: benchBundle, Quantity: q}}}, ""); err != nil {
 				return fmt.Errorf("buy inventory: %w", userError(err))
 			}
 		}
 	}
 	if opts.scale > 0 {
-		first, err := a.db.NextCounter(ctx, "sandbox_iccid", int64(opts.scale))
+		first, err := a.DB.NextCounter(ctx, "sandbox_iccid", int64(opts.scale))
 		if err != nil {
 			return err
 		}
 		d.scaleFirst = first
-		b, _ := a.catalogue.Current(ctx).Bundle(benchBundle)
+		b, _ := a.Catalogue.Current(ctx).Bundle(benchBundle)
 		fmt.Fprintf(e.stderr, "bench: seeding %d eSIMs, %d assignments and %d history rows in bulk\n", opts.scale, 2*opts.scale, 10*opts.scale)
 		t0 := time.Now()
-		if err := a.db.SeedESIMs(ctx, d.org, b, first, store.SeedSize{ESIMs: opts.scale, AssignmentsPer: 2, HistoryPer: 10}, time.Now()); err != nil {
+		if err := a.DB.SeedESIMs(ctx, d.org, b, first, store.SeedSize{ESIMs: opts.scale, AssignmentsPer: 2, HistoryPer: 10}, time.Now()); err != nil {
 			return fmt.Errorf("seed at scale: %w", err)
 		}
 		d.scale = &benchScale{Engine: string(d.engine), ESIMs: opts.scale, Assignments: 2 * opts.scale, HistoryRows: 10 * opts.scale,
@@ -926,7 +898,7 @@ func (rc *benchReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // arrival, and each event's latency from its commit to its arrival: under
 // the rate it can sustain, latency stays flat; past it, a queue grows.
 func (d *benchDeployment) deliverPaced(ctx context.Context, rate int, duration time.Duration, requests int64) (benchResult, error) {
-	db := d.apps[0].db
+	db := d.apps[0].DB
 	committedAt := map[string]time.Time{}
 	var ids []string
 	start := time.Now()
@@ -964,8 +936,8 @@ func (d *benchDeployment) deliverPaced(ctx context.Context, rate int, duration t
 			}
 			ids = append(ids, batch...)
 			offered += n
-			for _, w := range d.notifiers {
-				w.Kick()
+			for _, a := range d.apps {
+				a.KickDeliveries()
 			}
 		}
 		if (requests > 0 && int64(offered) >= requests) || (requests == 0 && elapsed >= duration) {
