@@ -35,8 +35,8 @@ type Config struct {
 	Token  string
 	Notify *notify.Service
 	// Orgs enables organisation management; ESIMs enables usage ingest.
-	Orgs   *orgs.Service
-	ESIMs  *esims.Service
+	Orgs  *orgs.Service
+	ESIMs *esims.Service
 	// Accounts creates organisations and keys with their signing copies
 	// sealed in the same transaction; nil turns organisation creation off.
 	Accounts *accounts.Service
@@ -47,8 +47,8 @@ type Config struct {
 
 // Server is the admin HTTP surface.
 type Server struct {
-	cfg   Config
-	log   *slog.Logger
+	cfg    Config
+	log    *slog.Logger
 	token  [sha256.Size]byte // SHA-256 of the token, so comparisons take the same time for any length
 	errors web.ErrorWriter
 }

@@ -263,5 +263,3 @@ func (a *App) Close() error {
 	}
 	return err
 }
-
-
