@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/esimd/esimd/internal/background"
+	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -23,34 +23,49 @@ func (s *Service) RunDue(ctx context.Context, org orgs.ID) (int, error) {
 	var failures []error
 	failed := map[int64]bool{}
 	for {
-		items, err := s.store.DueItems(ctx, s.now(), org, 100)
+		items, err := s.store.DueItems(ctx, s.now(), org, duePage)
 		if err != nil {
 			return n, errors.Join(append(failures, err)...)
 		}
-		progressed := false
-		for _, d := range items {
-			if failed[d.ID] {
-				continue
-			}
-			progressed = true
-			if err := s.runOne(ctx, d); err != nil {
-				if ctx.Err() != nil {
-					return n, ctx.Err()
-				}
-				failed[d.ID] = true
-				failures = append(failures, fmt.Errorf("due work %s %d: %w", d.Kind, d.SubjectID, err))
-				d.DueAt = d.DueAt.Add(time.Hour)
-				if err := s.store.ScheduleDue(ctx, d); err != nil {
-					return n, errors.Join(append(failures, err)...)
-				}
-				continue
-			}
-			n++
+		ran, progressed, errs, err := s.runItems(ctx, items, failed)
+		n += ran
+		failures = append(failures, errs...)
+		if err != nil {
+			return n, errors.Join(append(failures, err)...)
 		}
 		if !progressed {
 			return n, errors.Join(failures...)
 		}
 	}
+}
+
+// duePage is how many due items one read fetches.
+const duePage = 100
+
+// runItems runs due items in order, skipping those in failed and adding to
+// it those that fail (postponed by an hour). err is what stops the run: a
+// cancelled context or a store that cannot postpone.
+func (s *Service) runItems(ctx context.Context, items []DueItem, failed map[int64]bool) (ran int, progressed bool, failures []error, err error) {
+	for _, d := range items {
+		if failed[d.ID] {
+			continue
+		}
+		progressed = true
+		if err := s.runOne(ctx, d); err != nil {
+			if ctx.Err() != nil {
+				return ran, progressed, failures, ctx.Err()
+			}
+			failed[d.ID] = true
+			failures = append(failures, fmt.Errorf("due work %s %d: %w", d.Kind, d.SubjectID, err))
+			d.DueAt = d.DueAt.Add(time.Hour)
+			if err := s.store.ScheduleDue(ctx, d); err != nil {
+				return ran, progressed, failures, err
+			}
+			continue
+		}
+		ran++
+	}
+	return ran, progressed, failures, nil
 }
 
 func (s *Service) runOne(ctx context.Context, d DueItem) error {
@@ -189,14 +204,13 @@ func (s *Service) dueDeletion(ctx context.Context, d DueItem) error {
 	return s.store.UpdateESIM(ctx, &e)
 }
 
-// Worker drains due work in the background as real time passes. It has an
-// owner: Start it once, Stop it before closing the database.
+// Worker drains due work in the background as real time passes: due work
+// is a kind on the job runner, one page of due items a job, worked in
+// due-time order (one job at a time per node; each item commits on its
+// own). It has an owner: Start it once, Stop it before closing the
+// database.
 type Worker struct {
-	svc      *Service
-	interval time.Duration
-	log      *slog.Logger
-	kick     chan struct{}
-	run      background.Runner
+	runner *jobs.Runner[*duePageJob]
 }
 
 // NewWorker returns a worker that looks for due work every interval and
@@ -205,39 +219,50 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{svc: svc, interval: interval, log: log, kick: make(chan struct{}, 1)}
+	return &Worker{runner: jobs.New[*duePageJob](dueKind{svc, log}, jobs.Config{Name: "due", Concurrency: 1, Interval: interval, Logger: log})}
 }
 
 // Start runs the worker until Stop or ctx ends.
-func (w *Worker) Start(ctx context.Context) { w.run.Start(ctx, w.loop) }
+func (w *Worker) Start(ctx context.Context) { w.runner.Start(ctx) }
 
 // Kick asks the worker to look for due work now (after an asynchronous
 // order was queued).
-func (w *Worker) Kick() {
-	select {
-	case w.kick <- struct{}{}:
-	default:
-	}
-}
+func (w *Worker) Kick() { w.runner.Kick() }
 
 // Stop ends the worker and waits for the item in progress to finish.
-func (w *Worker) Stop() { w.run.Stop() }
+func (w *Worker) Stop() { w.runner.Stop() }
 
-func (w *Worker) loop(ctx context.Context) {
-	t := time.NewTicker(w.interval)
-	defer t.Stop()
-	for {
-		if n, err := w.svc.RunDue(ctx, 0); err != nil && ctx.Err() == nil {
-			w.log.Error("due work failed; retrying on the next tick", "error", err)
-		} else if n > 0 {
-			w.log.Debug("due work done", "items", n)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		case <-w.kick:
-		}
+// duePageJob is one page of due items of every organisation.
+type duePageJob struct {
+	items []DueItem
+}
+
+// dueKind is due work as a job kind. Its items need no lease: each runs in
+// a transaction that first deletes it, so on several nodes exactly one
+// runs it and the others find it gone.
+type dueKind struct {
+	s   *Service
+	log *slog.Logger
+}
+
+func (k dueKind) Cycle(ctx context.Context, _ []*duePageJob, limit int) ([]*duePageJob, bool, error) {
+	if limit <= 0 {
+		return nil, false, nil // each item committed as it ran: nothing to record
+	}
+	items, err := k.s.store.DueItems(ctx, k.s.now(), 0, duePage)
+	if err != nil || len(items) == 0 {
+		return nil, false, err
+	}
+	return []*duePageJob{{items: items}}, len(items) == duePage, nil
+}
+
+func (k dueKind) Work(ctx context.Context, j *duePageJob, _ <-chan struct{}) {
+	ran, _, failures, err := k.s.runItems(ctx, j.items, map[int64]bool{})
+	if err := errors.Join(append(failures, err)...); err != nil && ctx.Err() == nil {
+		k.log.Error("due work failed; failed items are postponed by an hour", "error", err)
+	}
+	if ran > 0 {
+		k.log.Debug("due work done", "items", ran)
 	}
 }
 
