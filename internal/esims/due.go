@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/orgs"
 )
 

@@ -48,7 +48,7 @@ type Config struct {
 	Interval time.Duration
 	// Wake, when set, wakes the runner as Kick does (a kind that knows
 	// when work arrives, such as the callback outbox).
-	Wake <-chan struct{}
+	Wake   <-chan struct{}
 	Logger *slog.Logger
 }
 
