@@ -24,6 +24,7 @@ import (
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/idempotency"
+	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
@@ -87,7 +88,11 @@ type App struct {
 	Notify      *notify.Service
 	Sandbox     *sandbox.Service
 	Idempotency *idempotency.Service
+	// Jobs is the general job queue: kinds registered on it before Start
+	// run on runners of their own.
+	Jobs *jobs.Queue
 
+	queued     []*jobs.Runner[*jobs.Lease]
 	due        *esims.Worker
 	deliveries *notify.Worker
 	autopilot  *sandbox.AutopilotWorker
@@ -144,6 +149,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Accounts = accounts.NewService(a.DB, a.Orgs, a.Notify)
 	a.Sandbox = sandbox.NewService(a.DB, a.ESIMs, a.Catalogue, now, a.Notify)
 	a.Idempotency = idempotency.NewService(a.DB, now)
+	a.Jobs = jobs.NewQueue(a.DB, now, a.log)
 	a.deliveries = notify.NewWorker(a.Notify, orDefault(cfg.DeliveryInterval, 250*time.Millisecond), a.log)
 	a.autopilot = sandbox.NewAutopilotWorker(a.Sandbox, orDefault(cfg.AutopilotInterval, 10*time.Second), a.log)
 	a.handler = a.buildHandler(now)
@@ -210,8 +216,9 @@ const (
 	DueWork    Workers = 1 << iota // bundle expiry, lapse, asynchronous orders … of live organisations
 	Deliveries                     // callback delivery and retries
 	Autopilot                      // the sandbox autopilot
+	QueuedJobs                     // the kinds registered on the general job queue
 
-	AllWorkers = DueWork | Deliveries | Autopilot
+	AllWorkers = DueWork | Deliveries | Autopilot | QueuedJobs
 )
 
 // Start runs every background worker until Stop or ctx ends.
@@ -230,11 +237,25 @@ func (a *App) StartWorkers(ctx context.Context, w Workers) {
 	if w&Autopilot != 0 {
 		a.autopilot.Start(ctx)
 	}
+	if w&QueuedJobs != 0 {
+		for _, kind := range a.Jobs.Kinds() {
+			r, err := a.Jobs.Runner(kind, a.log)
+			if err != nil {
+				continue // registered a moment ago: cannot fail
+			}
+			r.Start(ctx)
+			a.queued = append(a.queued, r)
+		}
+	}
 	a.started |= w
 }
 
 // Stop ends the background workers and waits for the work in progress.
 func (a *App) Stop() {
+	for _, r := range a.queued {
+		r.Stop()
+	}
+	a.queued = nil
 	if a.started&Autopilot != 0 {
 		a.autopilot.Stop()
 	}

@@ -144,11 +144,12 @@ var (
 	poolInUseDesc  = prometheus.NewDesc("esimd_db_pool_in_use_connections", "Database connections in use, by pool.", []string{"pool"}, nil)
 	poolWaitDesc   = prometheus.NewDesc("esimd_db_pool_wait_seconds_total", "Time spent waiting for a database connection, by pool.", []string{"pool"}, nil)
 	poolWaitsDesc  = prometheus.NewDesc("esimd_db_pool_waits_total", "Waits for a database connection, by pool.", []string{"pool"}, nil)
+	jobsFailedDesc = prometheus.NewDesc("esimd_jobs_failed", "Queued jobs given up and waiting for an operator, by kind.", []string{"kind"}, nil)
 	scrapeErrDesc  = prometheus.NewDesc("esimd_job_queue_scrape_errors", "1 when the queue figures could not be read in this scrape.", nil, nil)
 )
 
 func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{queueDepthDesc, queueAgeDesc, poolOpenDesc, poolInUseDesc, poolWaitDesc, poolWaitsDesc, scrapeErrDesc} {
+	for _, d := range []*prometheus.Desc{queueDepthDesc, queueAgeDesc, jobsFailedDesc, poolOpenDesc, poolInUseDesc, poolWaitDesc, poolWaitsDesc, scrapeErrDesc} {
 		ch <- d
 	}
 }
@@ -162,11 +163,12 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		failed = 1
 	}
 	ch <- prometheus.MustNewConstMetric(scrapeErrDesc, prometheus.GaugeValue, failed)
-	seen := map[string]bool{}
 	for _, q := range stats {
-		seen[q.Kind] = true
 		ch <- prometheus.MustNewConstMetric(queueDepthDesc, prometheus.GaugeValue, float64(q.Due), q.Kind)
 		ch <- prometheus.MustNewConstMetric(queueAgeDesc, prometheus.GaugeValue, q.Oldest.Seconds(), q.Kind)
+		if strings.HasPrefix(q.Kind, "job:") {
+			ch <- prometheus.MustNewConstMetric(jobsFailedDesc, prometheus.GaugeValue, float64(q.Failed), q.Kind)
+		}
 	}
 	for name, s := range c.db.PoolStats() {
 		ch <- prometheus.MustNewConstMetric(poolOpenDesc, prometheus.GaugeValue, float64(s.OpenConnections), name)

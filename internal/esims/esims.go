@@ -223,6 +223,9 @@ type SMS struct {
 // Store is what the engine needs from the database. Every method joins the
 // transaction in ctx.
 type Store interface {
+	// RequireTx fails (Internal) unless ctx holds a write transaction:
+	// the methods documented "in the caller's transaction" check it.
+	RequireTx(ctx context.Context, what string) error
 	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 	NextCounter(ctx context.Context, name string, n int64) (first int64, err error)
 	ClaimPoolProfiles(ctx context.Context, profile string, n int) ([]PoolProfile, error)

@@ -104,6 +104,9 @@ func IsSandboxICCID(iccid string) bool { return strings.HasPrefix(iccid, sandbox
 // unless configured otherwise) for live organisations.
 // Errors: Unavailable when the pool has too few profiles.
 func (s *Service) Provision(ctx context.Context, org *orgs.Organisation, profile string, n int, brandingID string) ([]ESIM, error) {
+	if err := s.store.RequireTx(ctx, "esims.Provision"); err != nil {
+		return nil, err
+	}
 	now := s.OrgNow(org)
 	source := s.live
 	if org.Sandbox {
@@ -185,6 +188,9 @@ func Compatible(e *ESIM, b *catalogue.Bundle) bool {
 // Assign applies a bundle to an eSIM in the caller's transaction. The
 // assignment queues behind any active one and starts on first use.
 func (s *Service) Assign(ctx context.Context, org *orgs.Organisation, e *ESIM, b *catalogue.Bundle, orderID int64, reference string, price money.Amount, batchID *int64) (Assignment, error) {
+	if err := s.store.RequireTx(ctx, "esims.Assign"); err != nil {
+		return Assignment{}, err
+	}
 	if e.State == StateDeactivated {
 		return Assignment{}, fault.Invalidf("eSIM %s is deactivated; bundles cannot be applied to it", e.ICCID)
 	}

@@ -12,10 +12,12 @@ type QueueStat struct {
 	Kind   string
 	Due    int64
 	Oldest time.Duration // 0 when nothing is due
+	Failed int64         // given up, for the general queue's kinds
 }
 
-// QueueStats reports the backlog of callback deliveries and of each kind of
-// due work, as of now (wall clock). Only live organisations' due work
+// QueueStats reports the backlog of callback deliveries, of each kind of
+// due work and of each kind of the general job queue ("job:" and its
+// kind), as of now (wall clock). Only live organisations' due work
 // counts: a sandbox organisation's work runs on its own clock, when the
 // clock is advanced, so its items are no backlog. Both queries walk the
 // index on the due time from its start and stop at now, so they cost what
@@ -50,7 +52,32 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) ([]QueueStat, error
 		q.Oldest = max(0, time.Duration(n-min))
 		out = append(out, q)
 	}
-	return out, db.mapErr(rows.Err())
+	if err := rows.Err(); err != nil {
+		return nil, db.mapErr(err)
+	}
+	rows.Close()
+	// The general queue: jobs due (or whose lease ended) by kind, and the
+	// failed ones waiting for an operator.
+	qrows, err := db.query(ctx, `SELECT kind, SUM(CASE WHEN state <> 'failed' AND run_at <= $1 THEN 1 ELSE 0 END),
+		MIN(CASE WHEN state <> 'failed' AND run_at <= $1 THEN run_at END), SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END)
+		FROM jobs GROUP BY kind ORDER BY kind`, n)
+	if err != nil {
+		return nil, err
+	}
+	defer qrows.Close()
+	for qrows.Next() {
+		q := QueueStat{}
+		var min sql.NullInt64
+		if err := qrows.Scan(&q.Kind, &q.Due, &min, &q.Failed); err != nil {
+			return nil, db.mapErr(err)
+		}
+		if min.Valid {
+			q.Oldest = max(0, time.Duration(n-min.Int64))
+		}
+		q.Kind = "job:" + q.Kind
+		out = append(out, q)
+	}
+	return out, db.mapErr(qrows.Err())
 }
 
 // PoolStats are the connection pools' statistics by name: SQLite's writer
