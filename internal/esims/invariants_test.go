@@ -29,6 +29,30 @@ func TestLifecycleInvariants(t *testing.T) {
 	}
 }
 
+// transitions is the assignment state machine (notes §3.1): processing →
+// queued → active → depleted | expired | revoked; processing and queued →
+// revoked or lapsed; depleted → expired at the end of its validity. A
+// state may be skipped within one step (queued → active → depleted in one
+// usage record; processing → queued → active by a scheduled start).
+var transitions = func() map[esims.BundleState]map[esims.BundleState]bool {
+	P, Q, A, D, E, R, L := esims.BundleProcessing, esims.BundleQueued, esims.BundleActive, esims.BundleDepleted,
+		esims.BundleExpired, esims.BundleRevoked, esims.BundleLapsed
+	edges := map[esims.BundleState][]esims.BundleState{
+		P: {Q, A, D, E, R, L},
+		Q: {A, D, E, R, L},
+		A: {D, E, R},
+		D: {E},
+	}
+	out := map[esims.BundleState]map[esims.BundleState]bool{}
+	for from, tos := range edges {
+		out[from] = map[esims.BundleState]bool{}
+		for _, to := range tos {
+			out[from][to] = true
+		}
+	}
+	return out
+}()
+
 // model is what the checks remember between steps.
 type model struct {
 	charged   map[string]int64 // ICCID → bytes charged to it, all records
@@ -180,8 +204,20 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 				if prev := m.alerts[a.ID]; a.AlertsSent&prev != prev {
 					fail("assignment %d: alert bits went from %04b to %04b", a.ID, prev, a.AlertsSent)
 				}
-				if prev, ok := m.states[a.ID]; ok && prev.Ended() && a.State != prev {
-					fail("assignment %d: ended as %s, now %s", a.ID, prev, a.State)
+				if prev, ok := m.states[a.ID]; ok && prev != a.State && !transitions[prev][a.State] {
+					fail("assignment %d: %s → %s is not a transition of the state machine (notes §3.1)", a.ID, prev, a.State)
+				} else if !ok && a.State != esims.BundleQueued && a.State != esims.BundleProcessing && a.State != esims.BundleActive {
+					// New since the last check: assigned (and maybe used
+					// already) in this step.
+					if a.State != esims.BundleDepleted {
+						fail("assignment %d appeared as %s", a.ID, a.State)
+					}
+				}
+				if a.State == esims.BundleDepleted && (a.EndsAt == nil || !a.EndsAt.After(now)) {
+					fail("assignment %d is depleted at %v, past its end at %v: it should have expired", a.ID, now, a.EndsAt)
+				}
+				if a.State == esims.BundleProcessing && a.StartedAt != nil {
+					fail("assignment %d is processing but started at %v", a.ID, a.StartedAt)
 				}
 				m.remaining[a.ID], m.alerts[a.ID], m.states[a.ID] = a.RemainingBytes, a.AlertsSent, a.State
 				stats[string(a.State)+" (assignment-steps)"]++
