@@ -251,6 +251,20 @@ func TestSandboxProvisioningDelay(t *testing.T) {
 		}
 	}
 
+	// A processing bundle can be revoked (notes §3.1); provisioning does not
+	// bring it back.
+	e.mustPost(t, "/v2.5/orders", `{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"esim_3GB_30D_GB_V2","quantity":1,"iccids":["`+iccid+`"]}]}`)
+	if got := statesByBundle(e.wireAssignments(t, iccid)); !slices.Equal(got["esim_3GB_30D_GB_V2"], []string{"processing"}) {
+		t.Fatalf("top-up with the delay: %v, want processing", got)
+	}
+	if res := e.do(http.MethodDelete, "/v2.5/esims/"+iccid+"/bundles/esim_3GB_30D_GB_V2", nil); res.status != 200 {
+		t.Fatalf("revoke a processing bundle: %d %s", res.status, res.body)
+	}
+	e.mustPost(t, "/sandbox/v1/clock/advance", `{"duration":"10m"}`)
+	if got := statesByBundle(e.wireAssignments(t, iccid)); !slices.Equal(got["esim_3GB_30D_GB_V2"], []string{"revoked"}) {
+		t.Errorf("revoked while processing, after the delay: %v, want revoked", got)
+	}
+
 	// A reset goes back to the default.
 	e.mustPost(t, "/sandbox/v1/reset", "")
 	if res := e.get("/sandbox/v1/settings"); !strings.Contains(string(res.body), `"provisioningDelaySeconds":0`) {
