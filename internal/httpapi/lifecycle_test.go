@@ -126,7 +126,7 @@ func TestDepletedBundleExpiresOverHTTP(t *testing.T) {
 		BundleName string `json:"bundleName"`
 		Date       string `json:"date"`
 	}
-	e.get("/v2.5/esims/" + iccid + "/history").json(t, &hist)
+	e.get("/v2.5/esims/"+iccid+"/history").json(t, &hist)
 	var ends []string
 	for _, h := range hist {
 		if h.Name == "Bundle Depleted" || h.Name == "Bundle Expired" {
@@ -232,7 +232,7 @@ func TestSandboxProvisioningDelay(t *testing.T) {
 		t.Fatalf("large order: %+v", o)
 	}
 	e.mustPost(t, "/sandbox/v1/clock/advance", `{"duration":"0s"}`)
-	e.get("/v2.5/orders/" + o.OrderReference).json(t, &o)
+	e.get("/v2.5/orders/"+o.OrderReference).json(t, &o)
 	if o.Status != "completed" || len(o.Order[0].ICCIDs) != 6 {
 		t.Fatalf("large order after its background work: %+v", o)
 	}
