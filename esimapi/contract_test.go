@@ -602,6 +602,17 @@ func TestContractESIMLifecycle(t *testing.T) {
 	if ap, err := sb.Autopilot(ctx); err != nil || ap.BytesPerHour != 1_000_000 {
 		t.Errorf("Autopilot = %+v, %v", ap, err)
 	}
+	if st, err := sb.SetSettings(ctx, esimapi.SandboxSettings{ProvisioningDelay: 90 * time.Second}); err != nil || st.ProvisioningDelay != 90*time.Second {
+		t.Errorf("SetSettings = %+v, %v", st, err)
+	}
+	if st, err := sb.Settings(ctx); err != nil || st.ProvisioningDelay != 90*time.Second {
+		t.Errorf("Settings = %+v, %v", st, err)
+	}
+	_, err = sb.SetSettings(ctx, esimapi.SandboxSettings{ProvisioningDelay: time.Hour})
+	wantStatus(t, "an hour's provisioning delay", err, 400)
+	if _, err := sb.SetSettings(ctx, esimapi.SandboxSettings{}); err != nil {
+		t.Fatal(err)
+	}
 
 	// Delete: install data is gone (410) and the eSIM is deactivated.
 	if status, err := c.DeleteESIM(ctx, iccid); err != nil || status == "" {

@@ -3,6 +3,7 @@ package esimapi
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -292,4 +293,45 @@ func (s *Sandbox) SetAutopilot(ctx context.Context, a Autopilot, opts ...CallOpt
 	var out Autopilot
 	err := s.c.do(ctx, call{method: http.MethodPut, path: "/sandbox/v1/autopilot", body: a, opts: opts}, &out)
 	return out, err
+}
+
+// SandboxSettings are a sandbox organisation's settings of its simulated
+// world (an esimd extension).
+type SandboxSettings struct {
+	// ProvisioningDelay is how long the built-in SM-DP+ takes to provision
+	// a new assignment: its BundleState is BundleProcessing until then and
+	// BundleQueued after, by the organisation's clock. 0 (the default) to
+	// 10 minutes.
+	ProvisioningDelay time.Duration
+}
+
+type sandboxSettingsWire struct {
+	ProvisioningDelay string `json:"provisioningDelay"`
+}
+
+func (w sandboxSettingsWire) settings() (SandboxSettings, error) {
+	d, err := time.ParseDuration(w.ProvisioningDelay)
+	if err != nil {
+		return SandboxSettings{}, fmt.Errorf("esimapi: provisioningDelay %q: %w", w.ProvisioningDelay, err)
+	}
+	return SandboxSettings{ProvisioningDelay: d}, nil
+}
+
+// Settings calls GET /sandbox/v1/settings.
+func (s *Sandbox) Settings(ctx context.Context, opts ...CallOption) (SandboxSettings, error) {
+	var w sandboxSettingsWire
+	if err := s.c.do(ctx, call{method: http.MethodGet, path: "/sandbox/v1/settings", opts: opts}, &w); err != nil {
+		return SandboxSettings{}, err
+	}
+	return w.settings()
+}
+
+// SetSettings calls PUT /sandbox/v1/settings.
+func (s *Sandbox) SetSettings(ctx context.Context, st SandboxSettings, opts ...CallOption) (SandboxSettings, error) {
+	var w sandboxSettingsWire
+	body := sandboxSettingsWire{ProvisioningDelay: st.ProvisioningDelay.String()}
+	if err := s.c.do(ctx, call{method: http.MethodPut, path: "/sandbox/v1/settings", body: body, opts: opts}, &w); err != nil {
+		return SandboxSettings{}, err
+	}
+	return w.settings()
 }

@@ -251,6 +251,8 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	c.call("DELETE", "/sandbox/v1/faults", "/sandbox/v1/faults", nil)
 	c.call("PUT", "/sandbox/v1/autopilot", "/sandbox/v1/autopilot", map[string]any{"enabled": true, "bytesPerHour": 1000})
 	c.call("GET", "/sandbox/v1/autopilot", "/sandbox/v1/autopilot", nil)
+	c.call("PUT", "/sandbox/v1/settings", "/sandbox/v1/settings", map[string]any{"provisioningDelay": "90s"})
+	c.call("GET", "/sandbox/v1/settings", "/sandbox/v1/settings", nil)
 	// The admin API, with a receiver that accepts everything.
 	rcv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
 	defer rcv.Close()

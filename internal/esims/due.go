@@ -92,7 +92,7 @@ func (s *Service) dueExpire(ctx context.Context, d DueItem) error {
 	if fault.Is(err, fault.NotFound) {
 		return nil
 	}
-	if err != nil || a.State != BundleActive {
+	if err != nil || (a.State != BundleActive && a.State != BundleDepleted) {
 		return err
 	}
 	if err := s.expire(ctx, &a, d.DueAt); err != nil {
@@ -111,9 +111,18 @@ func (s *Service) dueExpire(ctx context.Context, d DueItem) error {
 	return s.store.UpdateESIM(ctx, &e)
 }
 
-// expire ends an active assignment at the end of its validity.
+// expire ends an active or depleted assignment at the end of its validity.
 func (s *Service) expire(ctx context.Context, a *Assignment, at time.Time) error {
-	if err := s.endAssignment(ctx, a, BundleExpired, at); err != nil {
+	if a.State == BundleDepleted {
+		// Out of use since it depleted (EndedAt stays); now out of validity.
+		a.State = BundleExpired
+		if err := s.store.UpdateAssignment(ctx, a); err != nil {
+			return err
+		}
+		if err := s.store.CancelDue(ctx, DueBundleExpiry, a.ID); err != nil {
+			return err
+		}
+	} else if err := s.endAssignment(ctx, a, BundleExpired, at); err != nil {
 		return err
 	}
 	return s.store.AddHistory(ctx, a.ESIMID, HistoryEntry{Name: HistBundleExpired, BundleName: a.BundleName, At: at})

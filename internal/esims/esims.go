@@ -146,12 +146,18 @@ type Assignment struct {
 	Price                            money.Amount // what the organisation paid for it
 	BatchID                          *int64       // the inventory batch it came from, for refunds to inventory
 	AssignedAt                       time.Time
-	StartedAt                        *time.Time
-	EndsAt                           *time.Time
-	LapsesAt                         time.Time
-	EndedAt                          *time.Time
-	Used                             bool
-	AlertsSent                       uint8
+	// StartAt is when a bundle that does not start automatically starts
+	// (the deprecated apply's startTime); nil: on first use.
+	StartAt   *time.Time
+	StartedAt *time.Time
+	EndsAt    *time.Time
+	LapsesAt  time.Time
+	// EndedAt is when the assignment stopped being usable: depleted,
+	// expired, revoked or lapsed. A depleted bundle keeps it when it
+	// expires later.
+	EndedAt    *time.Time
+	Used       bool
+	AlertsSent uint8
 }
 
 // HistoryEntry is one line of an eSIM's history.
@@ -184,13 +190,15 @@ type DueItem struct {
 
 // Due work kinds.
 const (
-	DueBundleExpiry = "bundle.expire"
-	DueBundleLapse  = "bundle.lapse"
-	DueInactivity   = "esim.inactivity"
-	DueDeletion     = "esim.delete"
-	DueOrderAssign  = "order.assign" // an asynchronous order (orders package)
-	DueApplyAssign  = "apply.assign" // an asynchronous apply (orders package)
-	DueReturnCheck  = "esim.return"  // the end of an eSIM's returns process
+	DueBundleExpiry    = "bundle.expire"
+	DueBundleLapse     = "bundle.lapse"
+	DueBundleProvision = "bundle.provision" // processing → queued when the SM-DP+ is done
+	DueBundleStart     = "bundle.start"     // a bundle's scheduled start (startTime)
+	DueInactivity      = "esim.inactivity"
+	DueDeletion        = "esim.delete"
+	DueOrderAssign     = "order.assign" // an asynchronous order (orders package)
+	DueApplyAssign     = "apply.assign" // an asynchronous apply (orders package)
+	DueReturnCheck     = "esim.return"  // the end of an eSIM's returns process
 )
 
 // PoolProfile is a profile ready to become an eSIM.
@@ -245,6 +253,9 @@ type Store interface {
 	History(ctx context.Context, esimID int64) ([]HistoryEntry, error)
 	AddEvent(ctx context.Context, e *Event) error
 	Events(ctx context.Context, org orgs.ID, afterID int64, limit int) ([]Event, error)
+	// ProvisioningDelay is how long the built-in SM-DP+ takes to provision
+	// a sandbox organisation's assignments (zero unless set).
+	ProvisioningDelay(ctx context.Context, org orgs.ID) (time.Duration, error)
 	ScheduleDue(ctx context.Context, d DueItem) error
 	CancelDue(ctx context.Context, kind string, subjectID int64) error
 	DueItems(ctx context.Context, wall time.Time, org orgs.ID, limit int) ([]DueItem, error)

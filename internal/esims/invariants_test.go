@@ -29,6 +29,30 @@ func TestLifecycleInvariants(t *testing.T) {
 	}
 }
 
+// transitions is the assignment state machine (notes §3.1): processing →
+// queued → active → depleted | expired | revoked; processing and queued →
+// revoked or lapsed; depleted → expired at the end of its validity. A
+// state may be skipped within one step (queued → active → depleted in one
+// usage record; processing → queued → active by a scheduled start).
+var transitions = func() map[esims.BundleState]map[esims.BundleState]bool {
+	P, Q, A, D, E, R, L := esims.BundleProcessing, esims.BundleQueued, esims.BundleActive, esims.BundleDepleted,
+		esims.BundleExpired, esims.BundleRevoked, esims.BundleLapsed
+	edges := map[esims.BundleState][]esims.BundleState{
+		P: {Q, A, D, E, R, L},
+		Q: {A, D, E, R, L},
+		A: {D, E, R},
+		D: {E},
+	}
+	out := map[esims.BundleState]map[esims.BundleState]bool{}
+	for from, tos := range edges {
+		out[from] = map[esims.BundleState]bool{}
+		for _, to := range tos {
+			out[from][to] = true
+		}
+	}
+	return out
+}()
+
 // model is what the checks remember between steps.
 type model struct {
 	charged   map[string]int64 // ICCID → bytes charged to it, all records
@@ -63,6 +87,9 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 	bundles := []string{b1GB, b1GB, b2GB, b2GB, bFR, bUL}
 	countries := []string{"GB", "GB", "GB", "GB", "GB", "GB", "GB", "FR", "US", "", ""}
 	durations := []time.Duration{time.Minute, time.Hour, 24 * time.Hour, 3 * 24 * time.Hour, 8 * 24 * time.Hour, 40 * 24 * time.Hour}
+	startOffsets := []time.Duration{0, 0, -time.Hour, 30 * time.Second, 2 * time.Hour, 2 * 24 * time.Hour}
+	delays := []time.Duration{0, 0, time.Minute, esims.MaxProvisioningDelay}
+	e.withManualBundle()
 	var checked []string // every eSIM ever used, deactivated ones included
 
 	for i := range steps {
@@ -120,13 +147,28 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 				stats["spilled into the next bundle"]++
 			}
 			log[len(log)-1] += fmt.Sprintf(" → charged %d to %d bundle(s)", res.Charged, len(res.Assignment))
-		case p < 75: // assign
+		case p < 68: // assign
 			b := bundles[r.IntN(len(bundles))]
 			log = append(log, fmt.Sprintf("assign %s to %s", b, iccid[12:]))
 			if _, err := e.tryAssign(iccid, b); !allowed(err) {
 				fail("assign: %v", err)
 			} else if err == nil && b == bUL {
 				m.unlimited[iccid] = true
+			}
+		case p < 75: // assign a bundle that does not autostart, maybe with a start time
+			var start time.Time
+			if d := startOffsets[r.IntN(len(startOffsets))]; d != 0 {
+				start = e.clock.Now().Add(d)
+			}
+			log = append(log, fmt.Sprintf("assign %s to %s starting %v", bManual, iccid[12:], start))
+			if _, err := e.tryAssignAt(iccid, bManual, start); !allowed(err) {
+				fail("assign: %v", err)
+			}
+		case p < 78: // the sandbox SM-DP+ gets slower or faster
+			d := delays[r.IntN(len(delays))]
+			log = append(log, fmt.Sprintf("provisioning delay %v", d))
+			if err := e.db.SetProvisioningDelay(e.ctx, e.org.ID, d); err != nil {
+				fail("set delay: %v", err)
 			}
 		case p < 92: // time passes
 			d := durations[r.IntN(len(durations))]
@@ -180,8 +222,27 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 				if prev := m.alerts[a.ID]; a.AlertsSent&prev != prev {
 					fail("assignment %d: alert bits went from %04b to %04b", a.ID, prev, a.AlertsSent)
 				}
-				if prev, ok := m.states[a.ID]; ok && prev.Ended() && a.State != prev {
-					fail("assignment %d: ended as %s, now %s", a.ID, prev, a.State)
+				prev, seen := m.states[a.ID]
+				switch {
+				case seen && prev != a.State && !transitions[prev][a.State]:
+					fail("assignment %d: %s → %s is not a transition of the state machine (notes §3.1)", a.ID, prev, a.State)
+				case !seen && !transitions[esims.BundleProcessing][a.State] && a.State != esims.BundleProcessing:
+					// Assigned in this step (and perhaps started at once).
+					fail("assignment %d appeared as %s", a.ID, a.State)
+				case seen && prev != a.State:
+					stats[string(prev)+" → "+string(a.State)]++
+				}
+				if a.StartAt != nil && a.StartedAt != nil && !a.Used && a.StartedAt.Equal(*a.StartAt) {
+					stats["scheduled start"]++
+				}
+				if a.StartAt != nil && a.StartedAt != nil && a.StartedAt.Before(*a.StartAt) {
+					fail("assignment %d started %v, before its start time %v", a.ID, a.StartedAt, a.StartAt)
+				}
+				if a.State == esims.BundleDepleted && (a.EndsAt == nil || !a.EndsAt.After(now)) {
+					fail("assignment %d is depleted at %v, past its end at %v: it should have expired", a.ID, now, a.EndsAt)
+				}
+				if a.State == esims.BundleProcessing && a.StartedAt != nil {
+					fail("assignment %d is processing but started at %v", a.ID, a.StartedAt)
 				}
 				m.remaining[a.ID], m.alerts[a.ID], m.states[a.ID] = a.RemainingBytes, a.AlertsSent, a.State
 				stats[string(a.State)+" (assignment-steps)"]++
@@ -211,7 +272,7 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 		}
 	}
 	t.Logf("seed %d: %v", seed, stats)
-	for _, k := range []string{"charged", "spilled into the next bundle", "active (assignment-steps)", "depleted (assignment-steps)", "expired (assignment-steps)"} {
+	for _, k := range []string{"charged", "spilled into the next bundle", "active (assignment-steps)", "depleted (assignment-steps)", "expired (assignment-steps)", "processing (assignment-steps)", "depleted → expired", "processing → queued", "scheduled start"} {
 		if stats[k] == 0 && !testing.Short() {
 			t.Errorf("seed %d never reached %q; adjust the operation mix", seed, k)
 		}

@@ -805,6 +805,7 @@ func TestHistoryNames(t *testing.T) {
 		"eSIM Utilisation Alert: 1% Used",
 		"eSIM Suspended",
 		"eSIM Unsuspended",
+		"Bundle Expired", // the depleted first bundle at the end of its validity
 		"Bundle Expired",
 		"Bundle Applied",
 		"Bundle Lapsed",

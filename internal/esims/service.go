@@ -70,6 +70,8 @@ func NewService(cfg Config) *Service {
 	}
 	s.handler[DueBundleExpiry] = s.dueExpire
 	s.handler[DueBundleLapse] = s.dueLapse
+	s.handler[DueBundleProvision] = s.dueProvision
+	s.handler[DueBundleStart] = s.dueStart
 	s.handler[DueInactivity] = s.dueInactivity
 	s.handler[DueDeletion] = s.dueDeletion
 	s.handler[DueReturnCheck] = s.dueReturn
@@ -186,51 +188,10 @@ func Compatible(e *ESIM, b *catalogue.Bundle) bool {
 }
 
 // Assign applies a bundle to an eSIM in the caller's transaction. The
-// assignment queues behind any active one and starts on first use.
+// assignment queues behind any active one and starts on first use (see
+// AssignStartingAt).
 func (s *Service) Assign(ctx context.Context, org *orgs.Organisation, e *ESIM, b *catalogue.Bundle, orderID int64, reference string, price money.Amount, batchID *int64) (Assignment, error) {
-	if err := s.store.RequireTx(ctx, "esims.Assign"); err != nil {
-		return Assignment{}, err
-	}
-	if e.State == StateDeactivated {
-		return Assignment{}, fault.Invalidf("eSIM %s is deactivated; bundles cannot be applied to it", e.ICCID)
-	}
-	if !Compatible(e, b) {
-		return Assignment{}, fault.Invalidf("bundle %s (%s) is not compatible with eSIM %s (%s); order it with allowReassign to get a new eSIM", b.Name, b.Profile, e.ICCID, e.Profile)
-	}
-	now := s.OrgNow(org)
-	a := Assignment{OrgID: org.ID, ESIMID: e.ID, ICCID: e.ICCID, OrderID: orderID, Reference: reference, BundleName: b.Name,
-		Description: b.Description, Profile: b.Profile, State: BundleQueued, Unlimited: b.Unlimited,
-		InitialBytes: b.DataBytes, RemainingBytes: b.DataBytes, DurationDays: b.DurationDays, Autostart: b.Autostart,
-		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: now.Add(LapseAfter)}
-	for _, al := range b.Allowances {
-		switch al.Type {
-		case catalogue.AllowanceVoice:
-			a.InitialMinutes, a.RemainingMinutes = al.Amount, al.Amount
-		case catalogue.AllowanceSMS:
-			a.InitialSMS, a.RemainingSMS = al.Amount, al.Amount
-		}
-	}
-	if err := s.store.InsertAssignment(ctx, &a); err != nil {
-		return a, err
-	}
-	if err := s.store.ScheduleDue(ctx, DueItem{OrgID: org.ID, Kind: DueBundleLapse, SubjectID: a.ID, DueAt: a.LapsesAt}); err != nil {
-		return a, err
-	}
-	e.LastAction, e.LastActionAt, e.LastActivityAt = HistBundleApplied, now, now
-	if e.DeletionDueAt != nil {
-		// Applying a bundle within the grace period cancels the deletion.
-		e.DeletionDueAt = nil
-		if err := s.store.CancelDue(ctx, DueDeletion, e.ID); err != nil {
-			return a, err
-		}
-	}
-	if err := s.scheduleInactivity(ctx, e); err != nil {
-		return a, err
-	}
-	if err := s.store.UpdateESIM(ctx, e); err != nil {
-		return a, err
-	}
-	return a, s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistBundleApplied, BundleName: b.Name, At: now})
+	return s.AssignStartingAt(ctx, org, e, b, orderID, reference, price, batchID, time.Time{})
 }
 
 func (s *Service) scheduleInactivity(ctx context.Context, e *ESIM) error {
@@ -474,6 +435,12 @@ func (s *Service) deactivate(ctx context.Context, o *orgs.Organisation, e *ESIM,
 	}
 	for i := range as {
 		a := &as[i]
+		if a.State == BundleDepleted {
+			// It stays depleted: the eSIM is gone before its validity ends.
+			if err := s.store.CancelDue(ctx, DueBundleExpiry, a.ID); err != nil {
+				return err
+			}
+		}
 		if a.State.Ended() {
 			continue
 		}
@@ -509,7 +476,7 @@ func (s *Service) endAssignment(ctx context.Context, a *Assignment, state Bundle
 	if err := s.store.UpdateAssignment(ctx, a); err != nil {
 		return err
 	}
-	for _, k := range []string{DueBundleExpiry, DueBundleLapse} {
+	for _, k := range []string{DueBundleExpiry, DueBundleLapse, DueBundleProvision, DueBundleStart} {
 		if err := s.store.CancelDue(ctx, k, a.ID); err != nil {
 			return err
 		}

@@ -225,7 +225,7 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 	}
 	remaining := rec.Bytes
 	for remaining > 0 {
-		a := pickBundle(as, snap, country, hasData)
+		a := pickBundle(as, snap, country, at, hasData)
 		if a == nil || (!a.Unlimited && a.State == BundleActive && a.RemainingBytes == 0) {
 			break // no data left in the bundle in use (its voice or SMS may remain)
 		}
@@ -266,7 +266,7 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 		if u.n == 0 {
 			continue
 		}
-		a := pickBundle(as, snap, country, u.has)
+		a := pickBundle(as, snap, country, at, u.has)
 		if a == nil || (a.State == BundleActive && !u.has(a)) {
 			continue
 		}
@@ -323,7 +323,7 @@ func (s *Service) endOverdue(ctx context.Context, as []Assignment, at time.Time)
 	for i := range as {
 		a := &as[i]
 		switch {
-		case a.State == BundleActive && a.EndsAt != nil && !a.EndsAt.After(at):
+		case (a.State == BundleActive || a.State == BundleDepleted) && a.EndsAt != nil && !a.EndsAt.After(at):
 			if err := s.expire(ctx, a, *a.EndsAt); err != nil {
 				return err
 			}
@@ -351,16 +351,14 @@ func (s *Service) settle(ctx context.Context, e *ESIM, a *Assignment, at time.Ti
 	if !exhausted(a) {
 		return s.store.UpdateAssignment(ctx, a)
 	}
-	if err := s.endAssignment(ctx, a, BundleDepleted, at); err != nil {
-		return err
-	}
-	return s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistBundleDepleted, BundleName: a.BundleName, At: at})
+	return s.deplete(ctx, e, a, at)
 }
 
 // pickBundle returns the active assignment if it has the allowance, else,
 // when none is active, the oldest queued one with the allowance whose
-// bundle covers the country (unknown coverage counts as covering).
-func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, has func(*Assignment) bool) *Assignment {
+// bundle covers the country (unknown coverage counts as covering) and
+// whose scheduled start, if any, has come.
+func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, at time.Time, has func(*Assignment) bool) *Assignment {
 	for i := range as {
 		if as[i].State == BundleActive {
 			if has(&as[i]) {
@@ -371,7 +369,7 @@ func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, has f
 	}
 	for i := range as {
 		a := &as[i]
-		if a.State != BundleQueued || !has(a) {
+		if a.State != BundleQueued || !has(a) || a.waitsForStart(at) {
 			continue
 		}
 		if country == "" || snap == nil {

@@ -549,9 +549,22 @@ func (s *Server) applyToESIM(w http.ResponseWriter, r *request) error {
 	if repeat < 0 || repeat > 100 {
 		return fault.Invalidf("repeat must be 1 to 100, got %d", repeat)
 	}
+	// startTime (notes §2.2): when a bundle with autostart false starts;
+	// empty, it starts on first use. Bundles that start automatically
+	// start on first use whatever it says.
+	startText, err := f.str("startTime", "StartTime")
+	if err != nil {
+		return err
+	}
+	var start time.Time
+	if startText != "" {
+		if start, err = time.Parse(time.RFC3339Nano, startText); err != nil {
+			return fault.Invalidf("startTime must be an RFC 3339 time such as 2026-12-01T09:00:00Z (or left out to start on first use), got %q", truncateText(startText, 60))
+		}
+	}
 	req := orders.ApplyRequest{ICCID: iccid}
 	for range max(repeat, 1) {
-		req.Entries = append(req.Entries, orders.ApplyEntry{Name: name})
+		req.Entries = append(req.Entries, orders.ApplyEntry{Name: name, StartTime: start})
 	}
 	if _, err := s.cfg.Orders.Apply(r.Context(), r.org.ID, req); err != nil {
 		return err

@@ -34,6 +34,8 @@ func (s *Server) sandboxRoutes(mux *http.ServeMux) {
 		{"POST /sandbox/v1/faults", s.sandboxAddFault},
 		{"DELETE /sandbox/v1/faults", s.sandboxClearFaults},
 		{"POST /sandbox/v1/reset", s.sandboxReset},
+		{"GET /sandbox/v1/settings", s.sandboxSettings},
+		{"PUT /sandbox/v1/settings", s.sandboxSetSettings},
 		{"GET /sandbox/v1/autopilot", s.sandboxAutopilot},
 		{"PUT /sandbox/v1/autopilot", s.sandboxSetAutopilot},
 	} {
@@ -541,6 +543,73 @@ func forced(w http.ResponseWriter, status int, msg string) error {
 		return nil
 	}
 	return fault.E(kind, "%s", msg)
+}
+
+type settingsJSON struct {
+	ProvisioningDelay        string `json:"provisioningDelay"`
+	ProvisioningDelaySeconds int64  `json:"provisioningDelaySeconds"`
+}
+
+func newSettingsJSON(st sandbox.Settings) settingsJSON {
+	return settingsJSON{ProvisioningDelay: st.ProvisioningDelay.String(), ProvisioningDelaySeconds: int64(st.ProvisioningDelay / time.Second)}
+}
+
+// GET /sandbox/v1/settings
+func (s *Server) sandboxSettings(w http.ResponseWriter, r *request) error {
+	sb, err := s.sandboxService()
+	if err != nil {
+		return err
+	}
+	st, err := sb.Settings(r.Context(), r.org.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSettingsJSON(st))
+	return nil
+}
+
+// PUT /sandbox/v1/settings {"provisioningDelay":"90s"}: settings left out
+// keep their value.
+func (s *Server) sandboxSetSettings(w http.ResponseWriter, r *request) error {
+	sb, err := s.sandboxService()
+	if err != nil {
+		return err
+	}
+	f, err := readObject(w, r)
+	if err != nil {
+		return err
+	}
+	st, err := sb.Settings(r.Context(), r.org.ID)
+	if err != nil {
+		return err
+	}
+	for k := range f {
+		if k != "provisioningDelay" && k != "provisioningDelaySeconds" {
+			return fault.Invalidf("unknown setting %q: the settings are provisioningDelay (such as \"90s\") or provisioningDelaySeconds", truncateText(k, 40))
+		}
+	}
+	if secs, set, err := f.int64("provisioningDelaySeconds"); err != nil {
+		return err
+	} else if set {
+		if secs < 0 || secs > int64(esims.MaxProvisioningDelay/time.Second) {
+			return fault.Invalidf("provisioningDelaySeconds must be 0 to 600, got %d", secs)
+		}
+		st.ProvisioningDelay = time.Duration(secs) * time.Second
+	}
+	if v, _, ok := f.raw("provisioningDelay"); ok {
+		var text string
+		if err := json.Unmarshal(v, &text); err != nil {
+			return fault.Invalidf("provisioningDelay must be a duration string such as \"90s\" or \"10m\", got %s", truncateText(string(v), 40))
+		}
+		if st.ProvisioningDelay, err = parseDuration(text); err != nil {
+			return fault.Invalidf("provisioningDelay must look like 0s, 90s or 10m, got %q", truncateText(text, 40))
+		}
+	}
+	if st, err = sb.SetSettings(r.Context(), r.org.ID, st); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, newSettingsJSON(st))
+	return nil
 }
 
 // GET /sandbox/v1/autopilot

@@ -178,7 +178,8 @@ func TestSandboxStory(t *testing.T) {
 	if diff := cmp.Diff(want, e.newCallbacks(t, &cursor)); diff != "" {
 		t.Fatalf("callbacks over the year (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(map[string]string{"esim_1GB_7D_GB_V2": "depleted", "esim_3GB_30D_GB_V2": "expired", "esim_1GB_7D_REUL_V2": "lapsed"}, e.bundleStates(t, iccid)); diff != "" {
+	// The depleted 1 GB bundle expired at the end of its 7 days (notes §3.1).
+	if diff := cmp.Diff(map[string]string{"esim_1GB_7D_GB_V2": "expired", "esim_3GB_30D_GB_V2": "expired", "esim_1GB_7D_REUL_V2": "lapsed"}, e.bundleStates(t, iccid)); diff != "" {
 		t.Errorf("final bundle states (-want +got):\n%s", diff)
 	}
 	// Every callback reached the receiver, signed, with the body the

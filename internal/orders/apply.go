@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
@@ -17,6 +18,10 @@ type ApplyEntry struct {
 	Name          string
 	Repeat        int // new eSIMs to create; 0 means 1
 	AllowReassign bool
+	// StartTime is when a bundle that does not start automatically
+	// (autostart false) starts, in the organisation's time: the deprecated
+	// apply's startTime. Zero: on first use.
+	StartTime time.Time
 }
 
 // ApplyRequest is POST /esims/apply in any of its forms: one bundle onto
@@ -105,6 +110,10 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 				draws[b.ID] += take
 				for range take {
 					u := applyUnit{Bundle: e.Name, BatchID: b.ID, Price: int64(b.Price), ICCID: req.ICCID, AllowReassign: e.AllowReassign}
+					if !e.StartTime.IsZero() {
+						t := e.StartTime.UTC()
+						u.StartTime = &t
+					}
 					k := len(o.Lines)
 					o.Lines = append(o.Lines, Line{No: k, Type: LineBundleAssignment, Item: fmt.Sprintf("%s-%d", o.Reference, k), Requested: []string{u.encode()}})
 				}
@@ -182,7 +191,11 @@ func (s *Service) assignApply(ctx context.Context, org *orgs.Organisation, o *Or
 			target = &made[0]
 		}
 		batch := u.BatchID
-		if _, err := s.esims.Assign(ctx, org, target, &b, o.ID, fmt.Sprintf("%s-%d", o.Reference, i), money.Amount(u.Price), &batch); err != nil {
+		var start time.Time
+		if u.StartTime != nil {
+			start = *u.StartTime
+		}
+		if _, err := s.esims.AssignStartingAt(ctx, org, target, &b, o.ID, fmt.Sprintf("%s-%d", o.Reference, i), money.Amount(u.Price), &batch, start); err != nil {
 			return nil, err
 		}
 		out = append(out, AppliedUnit{ICCID: target.ICCID, Bundle: b.Name})

@@ -674,6 +674,8 @@ type applyUnit struct {
 	Price         int64  `json:"price"`
 	ICCID         string `json:"iccid,omitempty"`
 	AllowReassign bool   `json:"allowReassign,omitempty"`
+	// StartTime is the deprecated apply's startTime (ApplyEntry.StartTime).
+	StartTime *time.Time `json:"startTime,omitempty"`
 }
 
 func (u applyUnit) encode() string {

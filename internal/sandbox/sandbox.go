@@ -31,6 +31,8 @@ type Store interface {
 	// leaves one ledger credit of its starting balance.
 	ResetOrganisation(ctx context.Context, org orgs.ID, at time.Time) error
 	NextCounter(ctx context.Context, name string, n int64) (int64, error)
+	ProvisioningDelay(ctx context.Context, org orgs.ID) (time.Duration, error)
+	SetProvisioningDelay(ctx context.Context, org orgs.ID, d time.Duration) error
 }
 
 // Delivery drains an organisation's due callbacks (package notify); nil
@@ -295,6 +297,40 @@ func (s *Service) Reset(ctx context.Context, org orgs.ID) error {
 	delete(s.autopilot, org)
 	s.mu.Unlock()
 	return s.store.ResetOrganisation(ctx, org, s.now().UTC())
+}
+
+// Settings are a sandbox organisation's settings of its simulated world.
+// They are stored, so they outlive a restart; a reset clears them.
+type Settings struct {
+	// ProvisioningDelay is how long the built-in SM-DP+ takes to provision
+	// a new assignment: processing until then, queued after (0 to
+	// esims.MaxProvisioningDelay of the organisation's clock; default 0).
+	ProvisioningDelay time.Duration
+}
+
+// Settings reads an organisation's settings. Errors: Forbidden for live
+// organisations.
+func (s *Service) Settings(ctx context.Context, org orgs.ID) (Settings, error) {
+	if _, err := s.sandboxOrg(ctx, org); err != nil {
+		return Settings{}, err
+	}
+	d, err := s.store.ProvisioningDelay(ctx, org)
+	return Settings{ProvisioningDelay: d}, err
+}
+
+// SetSettings changes an organisation's settings; assignments made before
+// keep the delay they were made with. Errors: Invalid, Forbidden.
+func (s *Service) SetSettings(ctx context.Context, org orgs.ID, st Settings) (Settings, error) {
+	if st.ProvisioningDelay < 0 || st.ProvisioningDelay > esims.MaxProvisioningDelay {
+		return Settings{}, fault.Invalidf("provisioningDelay must be 0 to 10m (eSIM Go provisions within 10 minutes), got %s", st.ProvisioningDelay)
+	}
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		if _, err := s.sandboxOrg(ctx, org); err != nil {
+			return err
+		}
+		return s.store.SetProvisioningDelay(ctx, org, st.ProvisioningDelay)
+	})
+	return st, err
 }
 
 // Fault is an injected failure: requests matching Method and Path (a

@@ -263,17 +263,17 @@ func escapeLike(s string) string {
 const assignmentColumns = `a.id, a.org_id, a.esim_id, e.iccid, a.order_id, a.reference, a.bundle_name, a.description,
 	a.profile, a.state, a.unlimited, a.initial_bytes, a.remaining_bytes, a.duration_days, a.autostart, a.price,
 	a.batch_id, a.assigned_at, a.started_at, a.ends_at, a.lapses_at, a.ended_at, a.used, a.alerts_sent,
-	a.initial_minutes, a.remaining_minutes, a.initial_sms, a.remaining_sms`
+	a.initial_minutes, a.remaining_minutes, a.initial_sms, a.remaining_sms, a.start_at`
 
 func scanAssignment(sc interface{ Scan(...any) error }) (esims.Assignment, error) {
 	var a esims.Assignment
 	var state string
-	var batch, started, ends, ended sql.NullInt64
+	var batch, started, ends, ended, startAt sql.NullInt64
 	var assigned, lapses int64
 	err := sc.Scan(&a.ID, &a.OrgID, &a.ESIMID, &a.ICCID, &a.OrderID, &a.Reference, &a.BundleName, &a.Description,
 		&a.Profile, &state, &a.Unlimited, &a.InitialBytes, &a.RemainingBytes, &a.DurationDays, &a.Autostart, &a.Price,
 		&batch, &assigned, &started, &ends, &lapses, &ended, &a.Used, &a.AlertsSent,
-		&a.InitialMinutes, &a.RemainingMinutes, &a.InitialSMS, &a.RemainingSMS)
+		&a.InitialMinutes, &a.RemainingMinutes, &a.InitialSMS, &a.RemainingSMS, &startAt)
 	if err != nil {
 		return a, err
 	}
@@ -283,6 +283,7 @@ func scanAssignment(sc interface{ Scan(...any) error }) (esims.Assignment, error
 	}
 	a.AssignedAt, a.LapsesAt = fromNanos(assigned), fromNanos(lapses)
 	a.StartedAt, a.EndsAt, a.EndedAt = fromNullNanos(started), fromNullNanos(ends), fromNullNanos(ended)
+	a.StartAt = fromNullNanos(startAt)
 	return a, nil
 }
 
@@ -298,12 +299,12 @@ func (db *DB) InsertAssignment(ctx context.Context, a *esims.Assignment) error {
 	return db.queryRowW(ctx, `INSERT INTO assignments (org_id, esim_id, order_id, reference, bundle_name, description,
 		profile, state, unlimited, initial_bytes, remaining_bytes, duration_days, autostart, price, batch_id,
 		assigned_at, started_at, ends_at, lapses_at, ended_at, used, alerts_sent, initial_minutes, remaining_minutes,
-		initial_sms, remaining_sms)
+		initial_sms, remaining_sms, start_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22,
-		$23, $24, $25, $26) RETURNING id`, a.OrgID, a.ESIMID, a.OrderID, a.Reference, a.BundleName, a.Description, a.Profile, string(a.State),
+		$23, $24, $25, $26, $27) RETURNING id`, a.OrgID, a.ESIMID, a.OrderID, a.Reference, a.BundleName, a.Description, a.Profile, string(a.State),
 		a.Unlimited, a.InitialBytes, a.RemainingBytes, a.DurationDays, a.Autostart, a.Price, nullInt(a.BatchID),
 		nanos(a.AssignedAt), nullNanos(a.StartedAt), nullNanos(a.EndsAt), nanos(a.LapsesAt), nullNanos(a.EndedAt),
-		a.Used, a.AlertsSent, a.InitialMinutes, a.RemainingMinutes, a.InitialSMS, a.RemainingSMS).Scan(&a.ID)
+		a.Used, a.AlertsSent, a.InitialMinutes, a.RemainingMinutes, a.InitialSMS, a.RemainingSMS, nullNanos(a.StartAt)).Scan(&a.ID)
 }
 
 // UpdateAssignment writes the mutable fields of a.

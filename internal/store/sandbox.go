@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"time"
 
 	"github.com/esimd/esimd/internal/orgs"
@@ -25,6 +26,7 @@ func (db *DB) ResetOrganisation(ctx context.Context, org orgs.ID, at time.Time) 
 			`DELETE FROM orders WHERE org_id = $1`,
 			`DELETE FROM events WHERE org_id = $1`,
 			`DELETE FROM due_work WHERE org_id = $1`,
+			`DELETE FROM sandbox_settings WHERE org_id = $1`,
 			`DELETE FROM idempotency_keys WHERE org_id = $1`,
 			`DELETE FROM ledger_entries WHERE org_id = $1`,
 			`UPDATE organisations SET balance = 0, clock_offset_ns = 0 WHERE id = $1`,
@@ -43,4 +45,23 @@ func (db *DB) ResetOrganisation(ctx context.Context, org orgs.ID, at time.Time) 
 			VALUES ($1, 'credit', $2, $2, '', 'Starting balance (sandbox reset)', $3)`, org, start.Int64, nanos(at))
 		return err
 	})
+}
+
+// ProvisioningDelay returns how long the built-in SM-DP+ takes to
+// provision an organisation's assignments: zero unless set.
+func (db *DB) ProvisioningDelay(ctx context.Context, org orgs.ID) (time.Duration, error) {
+	var ns int64
+	err := db.queryRow(ctx, `SELECT provisioning_delay_ns FROM sandbox_settings WHERE org_id = $1`, org).Scan(&ns)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	return time.Duration(ns), db.mapErr(err)
+}
+
+// SetProvisioningDelay stores an organisation's provisioning delay (the
+// schema bounds it to 0–10 minutes).
+func (db *DB) SetProvisioningDelay(ctx context.Context, org orgs.ID, d time.Duration) error {
+	_, err := db.exec(ctx, `INSERT INTO sandbox_settings (org_id, provisioning_delay_ns) VALUES ($1, $2)
+		ON CONFLICT (org_id) DO UPDATE SET provisioning_delay_ns = excluded.provisioning_delay_ns`, org, int64(d))
+	return db.mapErr(err)
 }
