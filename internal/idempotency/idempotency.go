@@ -26,6 +26,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
@@ -203,14 +204,20 @@ func (s *Service) Leased(ctx context.Context, org orgs.ID, key, hash string, run
 		}
 	}
 	stop := s.renew(ctx, org, key, holder)
+	answered := false
+	defer func() {
+		stop()
+		if !answered { // an error or a panic: a failure of ours, which a retry runs again
+			_ = s.store.ReleaseIdempotencyKey(context.WithoutCancel(ctx), org, key, holder) // if this fails, the lease lapses
+		}
+	}()
 	a, err := run(ctx)
-	stop()
-	ctx = context.WithoutCancel(ctx)
 	if err != nil {
-		_ = s.store.ReleaseIdempotencyKey(ctx, org, key, holder) // if this fails, the lease lapses
 		return Answer{}, false, err
 	}
-	if err := s.store.FinishIdempotencyKey(ctx, org, key, holder, a); err != nil {
+	answered = true
+	stop() // no renewal may follow the answer
+	if err := s.store.FinishIdempotencyKey(context.WithoutCancel(ctx), org, key, holder, a); err != nil {
 		return a, false, fmt.Errorf("%w: %w", ErrNotRemembered, err)
 	}
 	return a, false, nil
@@ -235,9 +242,12 @@ func (s *Service) renew(ctx context.Context, org orgs.ID, key, holder string) (s
 			}
 		}
 	}()
+	var once sync.Once
 	return func() {
-		close(done)
-		<-finished
+		once.Do(func() {
+			close(done)
+			<-finished
+		})
 	}
 }
 
