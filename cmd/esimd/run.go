@@ -25,6 +25,8 @@ Usage:
   esimd serve      [--addr localhost:8080] [--db esimd.db] [--rate-limit 10]   run the server
   esimd migrate    [--db esimd.db]                                            bring the schema up to date
   esimd copy       --from esimd.db --to postgres://…                          copy a SQLite database into PostgreSQL
+  esimd backup     --to FILE [--force]                                        copy a SQLite database, even while it serves
+  esimd restore    --from FILE [--force]                                      put a backup in place of a SQLite database
   esimd org        create|list|show|update|credit …                           manage organisations
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
@@ -67,6 +69,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.migrate(ctx, rest)
 	case "copy":
 		return e.copyCmd(ctx, rest)
+	case "backup":
+		return e.backupCmd(ctx, rest)
+	case "restore":
+		return e.restoreCmd(ctx, rest)
 	case "org":
 		return e.org(ctx, rest)
 	case "apikey":
