@@ -82,4 +82,3 @@ func InspectSQLiteFile(ctx context.Context, path string) (version, latest int64,
 	}
 	return v.Int64, latest, nil
 }
-
