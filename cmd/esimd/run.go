@@ -31,7 +31,7 @@ Usage:
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
-  esimd callbacks  show|set|log|events|replay|test|seal-key ORG …             callback settings, delivery log, replays
+  esimd callbacks  show|set|log|events|replay|test|seal-key ORG …, reseal     callback settings, delivery log, replays
   esimd bench      [--duration 5s] [--clients 8] [--scenarios …] [--json FILE]  load harness over loopback
 
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
