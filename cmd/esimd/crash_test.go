@@ -103,7 +103,8 @@ func TestCrashWhileOrdering(t *testing.T) {
 	var (
 		mu      sync.Mutex
 		current = startESIMD(t, bin, dsn, env...)
-		stop    atomic.Bool
+		stop    atomic.Bool // no new keys
+		abandon atomic.Bool // the test failed: leave unanswered keys
 		next    atomic.Int64
 		sent    atomic.Int64          // requests sent, retries included
 		lost    atomic.Int64          // requests that got no answer (the server was dying or down)
@@ -113,6 +114,7 @@ func TestCrashWhileOrdering(t *testing.T) {
 		refs    = map[string]string{} // key → order reference answered
 	)
 	defer func() { mu.Lock(); current.kill(); mu.Unlock() }()
+	defer abandon.Store(true)
 	base := func() string { mu.Lock(); defer mu.Unlock(); return current.base }
 	client := &http.Client{Timeout: 10 * time.Second}
 	order := fmt.Sprintf(`{"type":"transaction","assign":true,"order":[{"type":"bundle","item":"%s","quantity":1}]}`, bundle)
@@ -147,6 +149,8 @@ func TestCrashWhileOrdering(t *testing.T) {
 				for again := false; ; again = true {
 					status, header, body, err := post(key)
 					switch {
+					case (err != nil || status == 503) && abandon.Load():
+						return
 					case err != nil || status == 503:
 						lost.Add(1)
 						if !again {
