@@ -28,7 +28,10 @@ esimd callbacks replay ORG EVENT_ID                  send one event again
 esimd callbacks replay ORG --from T --to T [--status failed,skipped]
 esimd callbacks test ORG [--kind Utilisation]        send a test callback now
 esimd callbacks seal-key ORG                         sign with an existing API key
-                                                     (from ESIMD_SEAL_API_KEY or --key)`
+                                                     (from ESIMD_SEAL_API_KEY or --key)
+esimd callbacks reseal                               after changing ESIMD_SECRET_KEY (or the .secret
+                                                     file): seal every signing key again under the new
+                                                     key (the old one in ESIMD_OLD_SECRET_KEY or --old-key)`
 
 // secretKey loads the server secret key that seals API keys for signing
 // callbacks: ESIMD_SECRET_KEY, else <db>.secret (created on first use). On
@@ -82,7 +85,7 @@ func (e env) callbacks(ctx context.Context, args []string) error {
 	sub, args := args[0], args[1:]
 	var c common
 	fs := e.flags("callbacks "+sub, &c)
-	var url, version, encoding, hooks, threshold, status, kind, from, to, key string
+	var url, version, encoding, hooks, threshold, status, kind, from, to, key, oldKey string
 	var eventID int64
 	var limit int
 	switch sub {
@@ -107,6 +110,8 @@ func (e env) callbacks(ctx context.Context, args []string) error {
 		fs.StringVar(&kind, "kind", "", "send a sample of this notification kind instead of a test body")
 	case "seal-key":
 		fs.StringVar(&key, "key", "", "the API key in clear (prefer ESIMD_SEAL_API_KEY: flags show in process lists)")
+	case "reseal":
+		fs.StringVar(&oldKey, "old-key", "", "the secret key the signing keys were sealed with (prefer ESIMD_OLD_SECRET_KEY: flags show in process lists)")
 	default:
 		return fmt.Errorf("%w: unknown callbacks command %q:\n%s", errUsage, sub, callbacksUsage)
 	}
@@ -114,15 +119,34 @@ func (e env) callbacks(ctx context.Context, args []string) error {
 		return err
 	}
 	want := 1
-	if sub == "replay" && from == "" && to == "" {
+	switch {
+	case sub == "replay" && from == "" && to == "":
 		want = 2
+	case sub == "reseal":
+		want = 0 // every organisation's keys
 	}
 	if fs.NArg() != want {
 		return fmt.Errorf("%w: callbacks %s takes %d argument(s):\n%s", errUsage, sub, want, callbacksUsage)
 	}
-	org, err := parseOrgID(fs.Arg(0))
-	if err != nil {
-		return err
+	var org orgs.ID
+	if want > 0 {
+		var err error
+		if org, err = parseOrgID(fs.Arg(0)); err != nil {
+			return err
+		}
+	}
+	var old []byte
+	if sub == "reseal" {
+		if oldKey == "" {
+			oldKey = e.getenv("ESIMD_OLD_SECRET_KEY")
+		}
+		if oldKey == "" {
+			return fmt.Errorf("%w: give the previous secret key in ESIMD_OLD_SECRET_KEY (or --old-key)", errUsage)
+		}
+		var err error
+		if old, err = notify.ParseSecretKey(oldKey); err != nil {
+			return fmt.Errorf("%w: the old secret key: %v", errUsage, err)
+		}
 	}
 	log, err := e.logger(c, "text")
 	if err != nil {
@@ -274,6 +298,20 @@ func (e env) callbacks(ctx context.Context, args []string) error {
 			return nil
 		}
 		return fmt.Errorf("test callback to %s failed: %s", at.URL, at.Error)
+	case "reseal":
+		res, err := svc.Reseal(ctx, old)
+		if err != nil {
+			return userError(err)
+		}
+		if c.json {
+			return writeJSONOut(e.stdout, res)
+		}
+		fmt.Fprintf(e.stdout, "sealed %d signing key(s) again under the new secret key; %d already were\n", res.Resealed, res.AlreadyNew)
+		if len(res.Unopenable) > 0 {
+			fmt.Fprintf(e.stdout, "%d sealed key(s) open with neither key (API key IDs %v): their callbacks go unsigned until they are sealed again (esimd callbacks seal-key ORG)\n",
+				len(res.Unopenable), res.Unopenable)
+		}
+		return nil
 	default: // seal-key
 		if key == "" {
 			key = e.getenv("ESIMD_SEAL_API_KEY")

@@ -22,11 +22,13 @@ Usage:
   esimd serve      [--addr localhost:8080] [--db esimd.db] [--rate-limit 10]   run the server
   esimd migrate    [--db esimd.db]                                            bring the schema up to date
   esimd copy       --from esimd.db --to postgres://…                          copy a SQLite database into PostgreSQL
+  esimd backup     --to FILE [--force]                                        copy a SQLite database, even while it serves
+  esimd restore    --from FILE [--force]                                      put a backup in place of a SQLite database
   esimd org        create|list|show|update|credit …                           manage organisations
   esimd apikey     create|list|revoke …                                       manage API keys
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
-  esimd callbacks  show|set|log|events|replay|test|seal-key ORG …             callback settings, delivery log, replays
+  esimd callbacks  show|set|log|events|replay|test|seal-key ORG …, reseal     callback settings, delivery log, replays
 
 The load harness is a command of its own: go run ./cmd/esimd-bench -h.
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
@@ -64,6 +66,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return e.migrate(ctx, rest)
 	case "copy":
 		return e.copyCmd(ctx, rest)
+	case "backup":
+		return e.backupCmd(ctx, rest)
+	case "restore":
+		return e.restoreCmd(ctx, rest)
 	case "org":
 		return e.org(ctx, rest)
 	case "apikey":

@@ -2,41 +2,74 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"io"
 	"net/http"
 
+	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/idempotency"
 )
 
-// recorder passes a response through and keeps a copy to remember.
-type recorder struct {
-	http.ResponseWriter
+// bufferedWriter holds a response until the transaction that produced it
+// has committed: an answer must not reach the client, nor be stored, for a
+// request whose writes could still be rolled back.
+type bufferedWriter struct {
+	header http.Header
 	status int
 	body   bytes.Buffer
 }
 
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
+func newBufferedWriter() *bufferedWriter { return &bufferedWriter{header: http.Header{}} }
+
+func (b *bufferedWriter) Header() http.Header { return b.header }
+
+func (b *bufferedWriter) WriteHeader(code int) {
+	if b.status == 0 {
+		b.status = code
 	}
-	r.ResponseWriter.WriteHeader(code)
 }
 
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
+func (b *bufferedWriter) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
 	}
-	r.body.Write(b)
-	return r.ResponseWriter.Write(b)
+	return b.body.Write(p)
+}
+
+// answer is what the handler wrote; a handler that wrote nothing answered 200.
+func (b *bufferedWriter) answer() idempotency.Answer {
+	return idempotency.Answer{Status: max(b.status, http.StatusOK), Header: b.header, Body: b.body.Bytes()}
 }
 
 // rememberedHeaders are the response headers a replay repeats.
 var rememberedHeaders = []string{"Content-Type", "Retry-After"}
 
+// notKept carries an answer of 5xx out of the transaction it rolls back:
+// answers of our failures are not remembered, so a retry runs again.
+type notKept struct{ a idempotency.Answer }
+
+func (notKept) Error() string { return "the request failed on the server; its answer is not kept" }
+
+// errorStatus is the status writeError gives err.
+func errorStatus(err error) int {
+	if status, ok := statusOf[fault.KindOf(err)]; ok {
+		return status
+	}
+	return http.StatusInternalServerError
+}
+
 // idempotent runs a POST at most once per Idempotency-Key: a retry with the
 // same key and request gets the first answer (marked Idempotent-Replayed),
 // the same key with another request gets 409. Answers of 5xx are not
 // remembered, so a retry after our failure runs again.
+//
+// A route of the compatible API is one use case: it runs in one
+// transaction with the claim of its key and its stored answer, so that no
+// crash can leave an order charged without its answer, or a key claimed
+// by a request that is gone. esimd's own POSTs (the sandbox controls) run
+// due work and deliver callbacks over several transactions, so they hold
+// their key by a lease instead (package idempotency).
 func (s *Server) idempotent(w http.ResponseWriter, r *request, h handlerFunc) error {
 	key := r.Header.Get("Idempotency-Key")
 	if key == "" || r.Method != http.MethodPost || s.cfg.Idempotency == nil {
@@ -46,38 +79,52 @@ func (s *Server) idempotent(w http.ResponseWriter, r *request, h handlerFunc) er
 	if err != nil {
 		return err
 	}
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec, err := s.cfg.Idempotency.Begin(r.Context(), r.org.ID, key, idempotency.Hash(r.Method, r.URL.RequestURI(), body))
-	if err != nil {
+	run := func(ctx context.Context) (idempotency.Answer, error) {
+		// Afresh on every attempt: PostgreSQL runs a transaction that lost
+		// a race again from the start.
+		req := &request{Request: r.Request.WithContext(ctx), version: r.version, org: r.org}
+		req.Body = io.NopCloser(bytes.NewReader(body))
+		out := newBufferedWriter()
+		if err := h(out, req); err != nil {
+			if errorStatus(err) >= 500 {
+				return idempotency.Answer{}, err
+			}
+			s.writeError(out, req.Request, err)
+		}
+		a := out.answer()
+		if a.Status >= 500 {
+			return idempotency.Answer{}, notKept{a}
+		}
+		return a, nil
+	}
+	do := s.cfg.Idempotency.Atomic
+	if r.version == extension {
+		do = s.cfg.Idempotency.Leased
+	}
+	a, replayed, err := do(r.Context(), r.org.ID, key, idempotency.Hash(r.Method, r.URL.RequestURI(), body), run)
+	var failed notKept
+	switch {
+	case errors.As(err, &failed):
+		a = failed.a
+	case errors.Is(err, idempotency.ErrNotRemembered):
+		s.log.Error("could not remember an idempotent answer; a retry runs again once its lease lapses",
+			"request_id", requestID(r.Context()), "error", err)
+	case err != nil:
 		return err
 	}
-	if rec != nil {
+	if replayed {
 		for _, k := range rememberedHeaders {
-			if v := rec.Header.Get(k); v != "" {
+			if v := a.Header.Get(k); v != "" {
 				w.Header().Set(k, v)
 			}
 		}
 		w.Header().Set("Idempotent-Replayed", "true")
-		w.WriteHeader(rec.Status)
-		_, _ = w.Write(rec.Body)
-		return nil
-	}
-	out := &recorder{ResponseWriter: w}
-	if err := h(out, r); err != nil {
-		s.writeError(out, r.Request, err)
-	}
-	if out.status >= 500 || out.status == 0 {
-		return s.cfg.Idempotency.Release(r.Context(), r.org.ID, key)
-	}
-	header := http.Header{}
-	for _, k := range rememberedHeaders {
-		if v := w.Header().Get(k); v != "" {
-			header.Set(k, v)
+	} else {
+		for k, v := range a.Header {
+			w.Header()[k] = v
 		}
 	}
-	if err := s.cfg.Idempotency.Finish(r.Context(), r.org.ID, key, out.status, header, out.body.Bytes()); err != nil {
-		s.log.Error("could not remember an idempotent answer; a retry will get 409 until the key expires",
-			"request_id", requestID(r.Context()), "error", err)
-	}
+	w.WriteHeader(a.Status)
+	_, _ = w.Write(a.Body)
 	return nil
 }

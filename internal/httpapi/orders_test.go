@@ -671,3 +671,44 @@ func TestReturnsProcess(t *testing.T) {
 		t.Errorf("history = %v", names)
 	}
 }
+
+// TestIdempotentRequestKeepsItsUseCasesWhole: under an Idempotency-Key a
+// request runs in one transaction with its stored answer, yet each use
+// case inside it stays all or nothing: a refused order leaves no order
+// and no debit but keeps its InsufficientBalance notification, and its
+// 400 is replayed; a sandbox control (which holds its key by a lease) is
+// replayed too, without running again.
+func TestIdempotentRequestKeepsItsUseCasesWhole(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	ctx := context.Background()
+	costly := `{"type":"transaction","order":[{"type":"bundle","item":"esim_20GB_60D_RGBL_V2","quantity":7}]}`
+	first := e.post("/v2.5/orders", costly, "Idempotency-Key", "too-dear")
+	again := e.post("/v2.5/orders", costly, "Idempotency-Key", "too-dear")
+	if first.status != 400 || !strings.Contains(first.message(t), "insufficient balance") || again.status != 400 ||
+		string(again.body) != string(first.body) || again.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("refused order: %d %s, retry %d %s (replayed %q)", first.status, first.body, again.status, again.body, again.header.Get("Idempotent-Replayed"))
+	}
+	if _, total, err := e.orders.List(ctx, e.org.ID, orders.Query{Page: 1, Limit: 10}); err != nil || total != 0 {
+		t.Errorf("the refused order left %d orders (%v)", total, err)
+	}
+	if got := e.balance(t); got != money.MustParse("250.5") {
+		t.Errorf("the refused order changed the balance to %s", got)
+	}
+	events, _ := e.esims.Events(ctx, e.org.ID, 0, 10)
+	if len(events) != 1 || events[0].Kind != "InsufficientBalance" {
+		t.Errorf("events = %+v, want the one InsufficientBalance of the first attempt", events)
+	}
+
+	advance := func() response {
+		return e.post("/sandbox/v1/clock/advance", `{"duration":"1h"}`, "Idempotency-Key", "advance-1")
+	}
+	a, b := advance(), advance()
+	if a.status != 200 || b.status != 200 || string(a.body) != string(b.body) || b.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("advance: %d %s, retry %d %s", a.status, a.body, b.status, b.body)
+	}
+	var clock struct{ OffsetSeconds int64 }
+	e.get("/sandbox/v1/clock").json(t, &clock)
+	if clock.OffsetSeconds != 3600 {
+		t.Errorf("clock offset %ds after an advance and its retry, want 3600", clock.OffsetSeconds)
+	}
+}

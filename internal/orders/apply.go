@@ -151,7 +151,7 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 		return nil
 	})
 	if err == nil && out.Order.Status == StatusProcessing {
-		s.kick()
+		s.store.AfterTx(ctx, s.kick) // once the apply is visible, as in Place
 	}
 	return out, err
 }

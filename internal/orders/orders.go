@@ -107,6 +107,9 @@ type Store interface {
 	// Gate holds the node-local gate called name until the transaction in
 	// ctx has ended (committed or rolled back, before any retry).
 	Gate(ctx context.Context, name string)
+	// AfterTx runs fn once the transaction in ctx has ended (at once
+	// without one).
+	AfterTx(ctx context.Context, fn func())
 	Organisation(ctx context.Context, id orgs.ID) (orgs.Organisation, error)
 	AddLedgerEntry(ctx context.Context, e *orgs.LedgerEntry) error
 	InsertOrder(ctx context.Context, o *Order) error

@@ -295,7 +295,9 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 		s.insufficientBalance(ctx, orgID)
 	}
 	if err == nil && out.Order.Status == StatusProcessing {
-		s.kick()
+		// Once the order is visible: it may be part of a larger
+		// transaction (an idempotent request's) that commits later.
+		s.store.AfterTx(ctx, s.kick)
 	}
 	if err == nil && !out.Valid && s.placed != nil {
 		s.placed(out.Order)

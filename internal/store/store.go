@@ -226,6 +226,8 @@ type txState struct {
 	local map[string]*sql.Stmt
 	// ended runs when the transaction has committed or rolled back.
 	ended []func()
+	// savepoints makes a nested InTx a savepoint (InRequestTx).
+	savepoints bool
 }
 
 // AfterTx arranges for fn to run once the write transaction in ctx has
@@ -279,13 +281,17 @@ func (db *DB) prepareMissed(ctx context.Context, st *txState) {
 
 // InTx runs fn in one write transaction. Every store method given the
 // context fn receives joins the transaction. Nested calls join the outer
-// transaction. If fn returns an error or panics, nothing is written.
+// transaction (in a savepoint of it under InRequestTx). If fn returns an
+// error or panics, nothing is written.
 //
 // On PostgreSQL a transaction that loses a deadlock or a serialization
 // race is rolled back and fn runs again, up to maxAttempts times: fn must
 // keep its effects inside the transaction (or repeat them harmlessly).
 func (db *DB) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
 	if st, ok := ctx.Value(txKey{}).(*txState); ok && st.db == db {
+		if st.savepoints {
+			return db.Savepoint(ctx, fn)
+		}
 		return fn(ctx)
 	}
 	for attempt := 1; ; attempt++ {
