@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/esimd/esimd/internal/adminapi"
@@ -23,12 +22,18 @@ import (
 func (e env) serve(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("serve", &c)
-	addr := fs.String("addr", e.envOr("ESIMD_ADDR", "localhost:8080"), "address to listen on (env ESIMD_ADDR)")
-	rateLimit := fs.Int("rate-limit", envInt(e, "ESIMD_RATE_LIMIT", 10), "requests (tokens) per second per client IP; 0 switches the limit off (env ESIMD_RATE_LIMIT)")
-	balance := fs.String("sandbox-balance", e.envOr("ESIMD_SANDBOX_BALANCE", "1000"), "starting balance of the sandbox organisation created on first start (env ESIMD_SANDBOX_BALANCE)")
-	logFormat := fs.String("log-format", e.envOr("ESIMD_LOG_FORMAT", "text"), "log format: text or json (env ESIMD_LOG_FORMAT)")
-	adminToken := fs.String("admin-token", e.envOr("ESIMD_ADMIN_TOKEN", ""), "operator token for the admin API under /admin/v1; empty turns it off (env ESIMD_ADMIN_TOKEN)")
-	allowPrivate := fs.Bool("allow-private-callbacks", e.allowPrivateCallbacks(), "let live organisations' callbacks reach loopback and private addresses (env ESIMD_ALLOW_PRIVATE_CALLBACKS)")
+	addr := fs.String("addr", "localhost:8080", "`address` to listen on")
+	e.fromEnv(fs, "addr", "ESIMD_ADDR")
+	rateLimit := fs.Int("rate-limit", 10, "`requests` (tokens) per second per client IP; 0 switches the limit off")
+	e.fromEnv(fs, "rate-limit", "ESIMD_RATE_LIMIT")
+	balance := fs.String("sandbox-balance", "1000", "starting `balance` of the sandbox organisation created on first start")
+	e.fromEnv(fs, "sandbox-balance", "ESIMD_SANDBOX_BALANCE")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	e.fromEnv(fs, "log-format", "ESIMD_LOG_FORMAT")
+	adminToken := fs.String("admin-token", "", "operator `token` for the admin API under /admin/v1; empty turns it off")
+	e.fromEnv(fs, "admin-token", "ESIMD_ADMIN_TOKEN")
+	allowPrivate := fs.Bool("allow-private-callbacks", false, "let live organisations' callbacks reach loopback and private addresses")
+	e.fromEnv(fs, "allow-private-callbacks", "ESIMD_ALLOW_PRIVATE_CALLBACKS")
 	if err := e.parse(fs, args); err != nil {
 		return err
 	}
@@ -161,14 +166,4 @@ func (e env) bootstrap(ctx context.Context, a *app, startBalance money.Amount, c
 	e.sealKey(ctx, callbacks, first.ID, fixed)
 	fmt.Fprintf(e.stdout, "ESIMD_BOOTSTRAP_API_KEY now authenticates organisation %d %q\n", first.ID, first.Name)
 	return nil
-}
-
-func envInt(e env, key string, def int) int {
-	if v := e.getenv(key); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-		return -1 // rejected with a clear message after parsing
-	}
-	return def
 }
