@@ -109,7 +109,7 @@ func newTestServer(t testing.TB) *testServer {
 		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks),
 		Now: now, Health: db.Ping})
 	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks}).Handler())
+	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks, Orgs: orgSvc}).Handler())
 	mux.Handle("/", api.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
