@@ -259,14 +259,14 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is not an error.
-	if _, errOut, err := c.run("-h"); err != nil || !strings.Contains(errOut, "Usage: esimctl") {
-		t.Errorf("-h: %v\n%s", err, errOut)
+	if out, _, err := c.run("-h"); err != nil || !strings.Contains(out, "Usage: esimctl") {
+		t.Errorf("-h: %v\n%s", err, out)
 	}
 	if out, _, err := c.run("help"); err != nil || !strings.Contains(out, "callbacks tail") {
 		t.Errorf("help: %v", err)
 	}
-	if _, errOut, err := c.run("order", "buy", "-h"); err != nil || !strings.Contains(errOut, "-idempotency-key") {
-		t.Errorf("order buy -h: %v\n%s", err, errOut)
+	if out, _, err := c.run("order", "buy", "-h"); err != nil || !strings.Contains(out, "-idempotency-key") {
+		t.Errorf("order buy -h: %v\n%s", err, out)
 	}
 }
 

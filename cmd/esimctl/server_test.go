@@ -75,7 +75,7 @@ func startAPI(t testing.TB) string {
 	api := httpapi.New(httpapi.Config{Orgs: orgSvc, Catalogue: cat, ESIMs: engine, Orders: orderSvc,
 		Idempotency: idempotency.NewService(db, now), Sandbox: sandbox.NewService(db, engine, cat, now, callbacks), Health: db.Ping})
 	mux := http.NewServeMux()
-	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks}).Handler())
+	mux.Handle(adminapi.Prefix, adminapi.New(adminapi.Config{Token: testAdminToken, Notify: callbacks, Orgs: orgSvc}).Handler())
 	mux.Handle("/", api.Handler())
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)

@@ -101,10 +101,18 @@ func flagNames(c Command, onlyValues bool) []string {
 	var out []string
 	for _, f := range c.Flags {
 		if !onlyValues || f.TakesValue {
-			out = append(out, "--"+f.Name)
+			out = append(out, dashed(f.Name))
 		}
 	}
 	return out
+}
+
+// dashed writes a flag as people type it: -f, --follow.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
 }
 
 // funcName is a shell function name made from the program name.
@@ -167,7 +175,7 @@ func zsh(root Command) string {
 			subs = append(subs, quote(s.Name+":"+oneLine(s.Summary)))
 		}
 		for _, f := range n.cmd.Flags {
-			flags = append(flags, quote("--"+f.Name+":"+oneLine(f.Usage)))
+			flags = append(flags, quote(dashed(f.Name)+":"+oneLine(f.Usage)))
 		}
 		fmt.Fprintf(&b, "\t(%s)\n\t\tsubs=(%s)\n\t\tflags=(%s)\n\t\tvalueflags=(%s)\n\t\t;;\n", quote(n.path),
 			strings.Join(subs, " "), strings.Join(flags, " "), strings.Join(flagNames(n.cmd, true), " "))
@@ -201,7 +209,11 @@ func fish(root Command) string {
 			if f.TakesValue {
 				req = " -r"
 			}
-			fmt.Fprintf(&b, "complete -c %s -n %s -l %s%s -d %s\n", root.Name, cond, fishQuote(f.Name), req, fishQuote(oneLine(f.Usage)))
+			opt := "-l"
+			if len(f.Name) == 1 {
+				opt = "-s"
+			}
+			fmt.Fprintf(&b, "complete -c %s -n %s %s %s%s -d %s\n", root.Name, cond, opt, fishQuote(f.Name), req, fishQuote(oneLine(f.Usage)))
 		}
 	}
 	return b.String()
