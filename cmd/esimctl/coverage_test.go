@@ -31,7 +31,7 @@ func TestWholeAPI(t *testing.T) {
 
 	// Install data by reference: a table, JSON, CSV and a ZIP of QR codes.
 	out := c.ok("order", "install-data", ref)
-	wantLines(t, out, `(?m)^ICCID\s+PROFILE\s+ACTIVATION CODE\s+FIRST INSTALLED$`, `(?m)^`+iccids[0]+`\s+\S+\s+LPA:1\$`, `(?m)^`+iccids[1]+`\s+`)
+	wantLines(t, out, `(?m)^ICCID\s+PROFILE STATUS\s+ACTIVATION CODE\s+FIRST INSTALLED$`, `(?m)^`+iccids[0]+`\s+\S+\s+LPA:1\$`, `(?m)^`+iccids[1]+`\s+`)
 	var rows []struct {
 		ICCID      string `json:"iccid"`
 		MatchingID string `json:"matchingId"`

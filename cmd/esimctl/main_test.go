@@ -359,6 +359,15 @@ func TestBuiltBinary(t *testing.T) {
 	if code != 2 || !strings.Contains(errOut, "esimctl: usage: name a command of esims") {
 		t.Errorf("no command: exit %d, stderr %q", code, errOut)
 	}
+	// Help exits 0 however it is asked for, and prints no error.
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"help", "esims"}, {"esims", "-h"}, {"esims", "show", "-h"}, {"help", "esims", "show"}} {
+		if out, errOut, code := exe(args...); code != 0 || out == "" || errOut != "" {
+			t.Errorf("esimctl %v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errOut)
+		}
+	}
+	if out, _, code := exe("version"); code != 0 || !strings.HasPrefix(out, "esimctl ") {
+		t.Errorf("version: exit %d, %q", code, out)
+	}
 }
 
 func TestCallbackDeliveries(t *testing.T) {

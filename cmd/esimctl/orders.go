@@ -335,7 +335,7 @@ func (a *app) orderInstallData(args []string) error {
 		}
 		return a.printJSON(rows)
 	}
-	t := a.table("ICCID", "PROFILE", "ACTIVATION CODE", "FIRST INSTALLED")
+	t := a.table("ICCID", "PROFILE STATUS", "ACTIVATION CODE", "FIRST INSTALLED")
 	for _, r := range rows {
 		code := ""
 		if ac, err := r.ActivationCode(); err == nil {
