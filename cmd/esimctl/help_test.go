@@ -181,5 +181,11 @@ func TestCompletionScripts(t *testing.T) {
 		if out, err := exec.Command(shell, append(check, script)...).CombinedOutput(); err != nil {
 			t.Errorf("%s %v: %v\n%s", shell, check, err, out)
 		}
+		if shell == "fish" { // fish completes a line on request
+			out, err := exec.Command("fish", "--no-config", "-c", "source "+script+"; complete -C 'esimctl orgs cr'").CombinedOutput()
+			if err != nil || !strings.Contains(string(out), "create\t") || !strings.Contains(string(out), "credit\t") {
+				t.Errorf("fish completing %q: %v\n%s", "esimctl orgs cr", err, out)
+			}
+		}
 	}
 }
