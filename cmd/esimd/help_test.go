@@ -242,3 +242,22 @@ func TestCompletionScripts(t *testing.T) {
 		}
 	}
 }
+
+// TestEnvironmentFillsFlags checks that variables still work now that
+// they are read after parsing, and that a flag wins over its variable.
+func TestEnvironmentFillsFlags(t *testing.T) {
+	dir := t.TempDir()
+	fromEnv, fromFlag := filepath.Join(dir, "env.db"), filepath.Join(dir, "flag.db")
+	env := map[string]string{"ESIMD_DB": fromEnv}
+	for _, args := range [][]string{{"migrate"}, {"migrate", "--db", fromFlag}} {
+		var stdout, stderr syncBuffer
+		if err := run(t.Context(), args, getenvFrom(env), &stdout, &stderr); err != nil {
+			t.Fatalf("esimd %v: %v\n%s", args, err, stderr.String())
+		}
+	}
+	for _, path := range []string{fromEnv, fromFlag} {
+		if _, err := os.Stat(path); err != nil {
+			t.Errorf("%s was not created: %v", path, err)
+		}
+	}
+}
