@@ -348,8 +348,8 @@ func (a *app) adminTokenFlag(fs *flag.FlagSet) {
 	fs.Var(kept{&a.adminToken}, "admin-token", "operator admin `token`"+a.envNote("ESIMD_ADMIN_TOKEN"))
 }
 
-// admin returns the operator API client. The operator API needs no
-// organisation's key, so an API key is used only when there is one.
+// admin returns the operator API client, authenticated by the admin token
+// alone: the operator API needs no organisation's key.
 func (a *app) admin() (*esimapi.Admin, error) {
 	if a.adminToken == "" {
 		a.adminToken = a.getenv("ESIMD_ADMIN_TOKEN")
@@ -357,12 +357,9 @@ func (a *app) admin() (*esimapi.Admin, error) {
 	if a.adminToken == "" {
 		return nil, usageErr("no admin token: set ESIMD_ADMIN_TOKEN or pass --admin-token")
 	}
-	c := a.client
-	if c == nil {
-		var err error
-		if c, err = a.newClient(); err != nil {
-			return nil, err
-		}
+	c, err := a.newClient()
+	if err != nil {
+		return nil, err
 	}
 	return c.Admin(a.adminToken), nil
 }
