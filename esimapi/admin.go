@@ -9,8 +9,9 @@ import (
 	"time"
 )
 
-// Admin calls esimd's operator API (/admin/v1): callback settings, the
-// delivery log, replays and test sends of any organisation. It
+// Admin calls esimd's operator API (/admin/v1): organisations and their
+// balances, and the callback settings, delivery log, replays and test
+// sends of any organisation. It
 // authenticates with the operator admin token (ESIMD_ADMIN_TOKEN on the
 // server), not an organisation's API key; eSIM Go has no such API.
 type Admin struct {
@@ -263,4 +264,124 @@ func (a *Admin) ReplayRange(ctx context.Context, org int64, from, to time.Time, 
 	}
 	err := a.do(ctx, http.MethodPost, orgPath(org)+"/replay", nil, body, &out, opts)
 	return out.Queued, err
+}
+
+// AdminOrganisation is an organisation as the operator API shows it.
+type AdminOrganisation struct {
+	ID       int64  `json:"id"`
+	Name     string `json:"name"`
+	Currency string `json:"currency"`
+	// Sandbox organisations get test eSIMs, a simulated network and a
+	// clock of their own.
+	Sandbox          bool      `json:"sandbox"`
+	Balance          Money     `json:"balance"`
+	RefundsEnabled   bool      `json:"refundsEnabled"`
+	RefundWindowDays int       `json:"refundWindowDays"`
+	CreatedAt        time.Time `json:"createdAt"`
+	// APIKey is set only in the answer to CreateOrganisation: the new
+	// organisation's first key, shown once.
+	APIKey string `json:"apiKey,omitempty"`
+}
+
+// UnmarshalJSON reads the time leniently.
+func (o *AdminOrganisation) UnmarshalJSON(data []byte) error {
+	type plain AdminOrganisation
+	var w struct {
+		*plain
+		CreatedAt flexTime `json:"createdAt"`
+	}
+	w.plain = (*plain)(o)
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	o.CreatedAt = time.Time(w.CreatedAt)
+	return nil
+}
+
+// NewOrganisation is what CreateOrganisation creates.
+type NewOrganisation struct {
+	Name string `json:"name"`
+	// Sandbox nil makes a sandbox organisation, the server's default.
+	Sandbox        *bool  `json:"sandbox,omitempty"`
+	Balance        Money  `json:"balance,omitzero"`
+	Currency       string `json:"currency,omitempty"`
+	RefundsEnabled bool   `json:"refundsEnabled,omitempty"`
+}
+
+// Organisations calls GET /admin/v1/organisations: every organisation,
+// oldest first, without keys.
+func (a *Admin) Organisations(ctx context.Context, opts ...CallOption) ([]AdminOrganisation, error) {
+	var out struct {
+		Organisations []AdminOrganisation `json:"organisations"`
+	}
+	err := a.do(ctx, http.MethodGet, "/organisations", nil, nil, &out, opts)
+	return out.Organisations, err
+}
+
+// CreateOrganisation calls POST /admin/v1/organisations. The answer's
+// APIKey is the only copy of the new organisation's key.
+func (a *Admin) CreateOrganisation(ctx context.Context, n NewOrganisation, opts ...CallOption) (AdminOrganisation, error) {
+	var o AdminOrganisation
+	err := a.do(ctx, http.MethodPost, "/organisations", nil, n, &o, opts)
+	return o, err
+}
+
+// Organisation calls GET /admin/v1/organisations/{org}.
+func (a *Admin) Organisation(ctx context.Context, org int64, opts ...CallOption) (AdminOrganisation, error) {
+	var o AdminOrganisation
+	err := a.do(ctx, http.MethodGet, "/organisations/"+strconv.FormatInt(org, 10), nil, nil, &o, opts)
+	return o, err
+}
+
+// Ledger kinds an operator may record with Credit.
+const (
+	CreditTopUp      = "topup"
+	CreditCredit     = "credit"
+	CreditAdjustment = "adjustment"
+)
+
+// CreditRequest is a balance change by the operator.
+type CreditRequest struct {
+	Amount Money `json:"amount"`
+	// Kind is CreditTopUp (the default when empty), CreditCredit or
+	// CreditAdjustment, the only one that may be negative.
+	Kind string `json:"kind,omitempty"`
+	// Note is recorded in the ledger as the entry's description.
+	Note string `json:"note,omitempty"`
+}
+
+// CreditResult is the ledger entry a Credit made.
+type CreditResult struct {
+	ID             int64  `json:"id"`
+	OrganisationID int64  `json:"organisationId"`
+	Kind           string `json:"kind"`
+	Amount         Money  `json:"amount"`
+	// Balance is the organisation's balance after the entry.
+	Balance   Money     `json:"balance"`
+	Note      string    `json:"note"`
+	CreatedAt time.Time `json:"createdAt"`
+}
+
+// UnmarshalJSON reads the time leniently.
+func (r *CreditResult) UnmarshalJSON(data []byte) error {
+	type plain CreditResult
+	var w struct {
+		*plain
+		CreatedAt flexTime `json:"createdAt"`
+	}
+	w.plain = (*plain)(r)
+	if err := json.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	r.CreatedAt = time.Time(w.CreatedAt)
+	return nil
+}
+
+// Credit calls POST /admin/v1/organisations/{org}/credit: adds to (or,
+// with CreditAdjustment, corrects) the organisation's balance through its
+// ledger.
+func (a *Admin) Credit(ctx context.Context, org int64, r CreditRequest, opts ...CallOption) (CreditResult, error) {
+	var out CreditResult
+	err := a.do(ctx, http.MethodPost, "/organisations/"+strconv.FormatInt(org, 10)+"/credit", nil, r, &out, opts)
+	return out, err
 }

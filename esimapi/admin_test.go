@@ -201,3 +201,51 @@ func TestAdminAndSignedDeliveries(t *testing.T) {
 		t.Errorf("deliveries of event %d = %+v, %v; want the first and the replay", ev.ID, byEvent, err)
 	}
 }
+
+// TestAdminOrganisations drives the operator's organisation routes through
+// the SDK over the real server.
+func TestAdminOrganisations(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := t.Context()
+	c, err := esimapi.NewClient(ts.URL) // the operator API needs no organisation's key
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := c.Admin(ts.AdminToken)
+	created, err := admin.CreateOrganisation(ctx, esimapi.NewOrganisation{Name: "ci-run-1", Balance: esimapi.MustParseMoney("500")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !created.Sandbox || created.Balance.String() != "500" || created.APIKey == "" || created.CreatedAt.IsZero() {
+		t.Fatalf("created %+v; want a sandbox organisation with 500 and its key", created)
+	}
+	// The key works for the organisation's own API.
+	own, err := esimapi.NewClient(ts.URL, esimapi.WithAPIKey(created.APIKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o, err := own.Organisation(ctx); err != nil || o.Name != "ci-run-1" {
+		t.Fatalf("the new key: %+v %v", o, err)
+	}
+	list, err := admin.Organisations(ctx)
+	if err != nil || len(list) != 3 || list[2].ID != created.ID || list[2].APIKey != "" {
+		t.Fatalf("Organisations = %+v, %v; want three, the new one last, no keys", list, err)
+	}
+	got, err := admin.Organisation(ctx, created.ID)
+	if err != nil || got.Name != "ci-run-1" || got.APIKey != "" {
+		t.Fatalf("Organisation(%d) = %+v, %v", created.ID, got, err)
+	}
+	cr, err := admin.Credit(ctx, created.ID, esimapi.CreditRequest{Amount: esimapi.MustParseMoney("-0.5"), Kind: esimapi.CreditAdjustment, Note: "rounding"})
+	if err != nil || cr.Balance.String() != "499.5" || cr.Kind != "adjustment" || cr.Note != "rounding" || cr.OrganisationID != created.ID {
+		t.Fatalf("Credit = %+v, %v; want an adjustment to 499.5", cr, err)
+	}
+	if _, err := admin.Credit(ctx, created.ID, esimapi.CreditRequest{Amount: esimapi.MustParseMoney("-1")}); esimapi.StatusCode(err) != http.StatusBadRequest {
+		t.Errorf("a negative top-up: %v, want 400", err)
+	}
+	if _, err := admin.Organisation(ctx, 999); esimapi.StatusCode(err) != http.StatusNotFound {
+		t.Errorf("Organisation(999): %v, want 404", err)
+	}
+	if _, err := c.Admin("wrong").Organisations(ctx); esimapi.StatusCode(err) != http.StatusUnauthorized {
+		t.Errorf("a wrong token: %v, want 401", err)
+	}
+}

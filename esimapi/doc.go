@@ -1,8 +1,8 @@
 // Package esimapi is a Go client for the eSIM Go reseller API (v2 to
 // v2.5), as served by api.esim-go.com and, wire-compatibly, by esimd, plus
 // esimd's own extensions: the balance ledger ([Client.Ledger]), the sandbox
-// controls ([Client.Sandbox]) and the operator API for callbacks
-// ([Client.Admin]).
+// controls ([Client.Sandbox]) and the operator API for organisations and
+// callbacks ([Client.Admin]).
 //
 // Create a [Client] with the server's address and your API key; every
 // method takes a context first and returns typed values:

@@ -225,3 +225,40 @@ func ExampleSandbox_Advance() {
 	}
 	fmt.Println("sandbox time is now", clock.Now, "after", clock.DueItemsRun, "due items")
 }
+
+// A test suite creates a throwaway sandbox organisation per run with the
+// operator's admin token, then works with the key it gets back.
+func ExampleAdmin_CreateOrganisation() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		switch {
+		case r.Header.Get("Authorization") != "Bearer operator-token":
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"message":"give the admin token as Authorization: Bearer TOKEN"}`)
+		case r.Method+" "+r.URL.Path == "POST /admin/v1/organisations":
+			w.WriteHeader(http.StatusCreated)
+			io.WriteString(w, `{"id":7,"name":"ci-run-1234","currency":"USD","sandbox":true,"balance":500,"refundsEnabled":false,`+
+				`"refundWindowDays":60,"createdAt":"2026-12-01T10:00:00Z","apiKey":"esimd_ci_key"}`)
+		case r.Method+" "+r.URL.Path == "POST /admin/v1/organisations/7/credit":
+			io.WriteString(w, `{"id":2,"organisationId":7,"kind":"topup","amount":250,"balance":750,"note":"more tests","createdAt":"2026-12-01T10:01:00Z"}`)
+		}
+	}))
+	defer srv.Close()
+
+	c, _ := esimapi.NewClient(srv.URL)
+	admin := c.Admin("operator-token")
+	ctx := context.Background()
+	org, err := admin.CreateOrganisation(ctx, esimapi.NewOrganisation{Name: "ci-run-1234", Balance: esimapi.MustParseMoney("500")})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("organisation", org.ID, org.Name, "sandbox:", org.Sandbox, "balance:", org.Balance, "key:", org.APIKey)
+	credit, err := admin.Credit(ctx, org.ID, esimapi.CreditRequest{Amount: esimapi.MustParseMoney("250"), Note: "more tests"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(credit.Kind, credit.Amount, "→ balance", credit.Balance)
+	// Output:
+	// organisation 7 ci-run-1234 sandbox: true balance: 500 key: esimd_ci_key
+	// topup 250 → balance 750
+}

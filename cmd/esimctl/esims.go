@@ -399,3 +399,59 @@ func writeQR(iccid, smdp, matchingID, path string, size int) (qrFile, error) {
 	}
 	return qrFile{ICCID: iccid, File: path, ActivationCode: ac.String()}, nil
 }
+
+// esims delete ICCID
+func (a *app) esimsDelete(args []string) error {
+	c, iccid, err := a.oneICCID("esims delete", args)
+	if err != nil {
+		return err
+	}
+	status, err := c.DeleteESIM(a.ctx, iccid)
+	if err != nil {
+		return err
+	}
+	return a.printStatus(status)
+}
+
+// esims refresh ICCID
+func (a *app) esimsRefresh(args []string) error {
+	c, iccid, err := a.oneICCID("esims refresh", args)
+	if err != nil {
+		return err
+	}
+	status, err := c.RefreshESIM(a.ctx, iccid)
+	if err != nil {
+		return err
+	}
+	return a.printStatus(status)
+}
+
+// esims compatible ICCID BUNDLE
+func (a *app) esimsCompatible(args []string) error {
+	fs := a.flagSet("esims compatible")
+	pos, err := a.parse(fs, args, 2, "ICCID BUNDLE")
+	if err != nil {
+		return err
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	ok, err := c.Compatible(a.ctx, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	if a.json {
+		return a.printJSON(struct {
+			ICCID      string `json:"iccid"`
+			Bundle     string `json:"bundle"`
+			Compatible bool   `json:"compatible"`
+		}{pos[0], pos[1], ok})
+	}
+	verdict := "can take"
+	if !ok {
+		verdict = "cannot take"
+	}
+	_, err = fmt.Fprintf(a.stdout, "eSIM %s %s bundle %s\n", pos[0], verdict, pos[1])
+	return err
+}

@@ -259,14 +259,14 @@ func TestErrors(t *testing.T) {
 		}
 	}
 	// Help is not an error.
-	if _, errOut, err := c.run("-h"); err != nil || !strings.Contains(errOut, "Usage: esimctl") {
-		t.Errorf("-h: %v\n%s", err, errOut)
+	if out, _, err := c.run("-h"); err != nil || !strings.Contains(out, "Usage: esimctl") {
+		t.Errorf("-h: %v\n%s", err, out)
 	}
 	if out, _, err := c.run("help"); err != nil || !strings.Contains(out, "callbacks tail") {
 		t.Errorf("help: %v", err)
 	}
-	if _, errOut, err := c.run("order", "buy", "-h"); err != nil || !strings.Contains(errOut, "-idempotency-key") {
-		t.Errorf("order buy -h: %v\n%s", err, errOut)
+	if out, _, err := c.run("order", "buy", "-h"); err != nil || !strings.Contains(out, "-idempotency-key") {
+		t.Errorf("order buy -h: %v\n%s", err, out)
 	}
 }
 
@@ -358,6 +358,15 @@ func TestBuiltBinary(t *testing.T) {
 	_, errOut, code = exe("esims")
 	if code != 2 || !strings.Contains(errOut, "esimctl: usage: name a command of esims") {
 		t.Errorf("no command: exit %d, stderr %q", code, errOut)
+	}
+	// Help exits 0 however it is asked for, and prints no error.
+	for _, args := range [][]string{{"-h"}, {"--help"}, {"help"}, {"help", "esims"}, {"esims", "-h"}, {"esims", "show", "-h"}, {"help", "esims", "show"}} {
+		if out, errOut, code := exe(args...); code != 0 || out == "" || errOut != "" {
+			t.Errorf("esimctl %v: exit %d, stdout %d bytes, stderr %q", args, code, len(out), errOut)
+		}
+	}
+	if out, _, code := exe("version"); code != 0 || !strings.HasPrefix(out, "esimctl ") {
+		t.Errorf("version: exit %d, %q", code, out)
 	}
 }
 

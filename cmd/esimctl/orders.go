@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"time"
 
@@ -277,4 +278,70 @@ func (a *app) printStatus(status string) error {
 	}
 	_, err := fmt.Fprintln(a.stdout, status)
 	return err
+}
+
+// order install-data REFERENCE… [--csv FILE|-] [--zip FILE]
+func (a *app) orderInstallData(args []string) error {
+	fs := a.flagSet("order install-data")
+	csvOut := fs.String("csv", "", "write the CSV (ICCID, matching ID, RSP URL, bundle …) to this `file`; - for stdout")
+	zipOut := fs.String("zip", "", "write a ZIP of one PNG QR code per eSIM to this `file`")
+	refs, err := a.parse(fs, args, -1, "REFERENCE… (order or apply references)")
+	if err != nil {
+		return err
+	}
+	if *csvOut != "" && *zipOut != "" {
+		return usageErr("give --csv or --zip, not both")
+	}
+	if *zipOut == "-" {
+		return usageErr("--zip needs a file name: a ZIP on a terminal is unreadable")
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	switch {
+	case *csvOut == "-":
+		data, err := c.InstallCSV(a.ctx, refs)
+		if err != nil {
+			return err
+		}
+		_, err = a.stdout.Write(data)
+		return err
+	case *csvOut != "" || *zipOut != "":
+		path, fetch := *csvOut, c.InstallCSV
+		if *zipOut != "" {
+			path, fetch = *zipOut, c.InstallQRZip
+		}
+		data, err := fetch(a.ctx, refs)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil { // activation codes install the eSIMs: private
+			return err
+		}
+		if a.json {
+			return a.printJSON(map[string]any{"file": path, "bytes": len(data)})
+		}
+		_, err = fmt.Fprintf(a.stdout, "wrote %s (%s)\n", path, bytesText(int64(len(data))))
+		return err
+	}
+	rows, err := c.InstallData(a.ctx, refs)
+	if err != nil {
+		return err
+	}
+	if a.json {
+		if rows == nil {
+			rows = []esimapi.InstallDetails{}
+		}
+		return a.printJSON(rows)
+	}
+	t := a.table("ICCID", "PROFILE STATUS", "ACTIVATION CODE", "FIRST INSTALLED")
+	for _, r := range rows {
+		code := ""
+		if ac, err := r.ActivationCode(); err == nil {
+			code = ac.String()
+		}
+		t.row(r.ICCID, r.ProfileStatus, code, r.FirstInstalled)
+	}
+	return t.flush()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // printJSON writes v as indented JSON.
@@ -17,11 +18,19 @@ func (a *app) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// table writes aligned columns.
-type table struct{ tw *tabwriter.Writer }
+// table writes aligned columns, as text/tabwriter would with a padding of
+// two spaces; on a terminal the header is bold and states are coloured.
+// It aligns by itself because tabwriter would count the colours' escape
+// sequences as text.
+type table struct {
+	w      io.Writer
+	colour bool
+	header bool
+	rows   [][]string
+}
 
 func (a *app) table(header ...string) *table {
-	t := &table{tw: tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)}
+	t := &table{w: a.stdout, colour: a.colour, header: len(header) > 0}
 	if len(header) > 0 {
 		t.row(toAny(header)...)
 	}
@@ -41,10 +50,66 @@ func (t *table) row(cells ...any) {
 	for i, c := range cells {
 		parts[i] = cell(c)
 	}
-	fmt.Fprintln(t.tw, strings.Join(parts, "\t"))
+	t.rows = append(t.rows, parts)
 }
 
-func (t *table) flush() error { return t.tw.Flush() }
+// ANSI SGR sequences; colours stay few and mean the same everywhere.
+const (
+	sgrBold   = "\x1b[1m"
+	sgrGreen  = "\x1b[32m"
+	sgrYellow = "\x1b[33m"
+	sgrRed    = "\x1b[31m"
+	sgrReset  = "\x1b[0m"
+)
+
+// stateColours colour the states of bundles, eSIMs, orders and deliveries
+// as they appear in cells: green works, yellow is on its way, red is over
+// or failed.
+var stateColours = map[string]string{
+	"ACTIVE": sgrGreen, "ENABLED": sgrGreen, "Enabled": sgrGreen, "Installed": sgrGreen, "active": sgrGreen,
+	"completed": sgrGreen, "Completed": sgrGreen, "delivered": sgrGreen, "applied": sgrGreen, "sandbox": sgrGreen,
+	"PROCESSING": sgrYellow, "processing": sgrYellow, "QUEUED": sgrYellow, "pending": sgrYellow, "retrying": sgrYellow,
+	"Released": sgrYellow, "Downloaded": sgrYellow,
+	"DEPLETED": sgrRed, "EXPIRED": sgrRed, "REVOKED": sgrRed, "LAPSED": sgrRed, "SUSPENDED": sgrRed, "Suspended": sgrRed,
+	"Disabled": sgrRed, "Deleted": sgrRed, "failed": sgrRed, "skipped": sgrRed, "rejected": sgrRed,
+}
+
+func (t *table) flush() error {
+	var widths []int
+	for _, r := range t.rows {
+		for i, c := range r[:max(len(r)-1, 0)] { // the last cell is not padded
+			if i == len(widths) {
+				widths = append(widths, 0)
+			}
+			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+		}
+	}
+	var b strings.Builder
+	for ri, r := range t.rows {
+		for i, c := range r {
+			paint := ""
+			if t.colour {
+				if ri == 0 && t.header {
+					paint = sgrBold
+				} else {
+					paint = stateColours[c]
+				}
+			}
+			if paint != "" {
+				b.WriteString(paint + c + sgrReset)
+			} else {
+				b.WriteString(c)
+			}
+			if i < len(r)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]+2-utf8.RuneCountInString(c)))
+			}
+		}
+		b.WriteByte('\n')
+	}
+	t.rows = nil
+	_, err := io.WriteString(t.w, b.String())
+	return err
+}
 
 // cell renders one value: times in UTC, empty values as "-".
 func cell(v any) string {

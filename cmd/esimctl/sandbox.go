@@ -339,21 +339,29 @@ func describe(cb esimapi.Callback) string {
 }
 
 // adminFlags are the flags of the commands that use the operator API.
-func (a *app) adminFlags(fs *flag.FlagSet) (org *int64, token *string) {
-	org = fs.Int64("org", 1, "organisation ID (esimd org list)")
-	token = fs.String("admin-token", a.getenv("ESIMD_ADMIN_TOKEN"), "operator admin token (env ESIMD_ADMIN_TOKEN)")
-	return org, token
+func (a *app) adminFlags(fs *flag.FlagSet) (org *int64) {
+	a.adminTokenFlag(fs)
+	return fs.Int64("org", 1, "organisation ID (esimd org list)")
 }
 
-func (a *app) admin(token string) (*esimapi.Admin, error) {
-	if token == "" {
+func (a *app) adminTokenFlag(fs *flag.FlagSet) {
+	fs.Var(kept{&a.adminToken}, "admin-token", "operator admin `token`"+a.envNote("ESIMD_ADMIN_TOKEN"))
+}
+
+// admin returns the operator API client, authenticated by the admin token
+// alone: the operator API needs no organisation's key.
+func (a *app) admin() (*esimapi.Admin, error) {
+	if a.adminToken == "" {
+		a.adminToken = a.getenv("ESIMD_ADMIN_TOKEN")
+	}
+	if a.adminToken == "" {
 		return nil, usageErr("no admin token: set ESIMD_ADMIN_TOKEN or pass --admin-token")
 	}
-	c, err := a.api()
+	c, err := a.newClient()
 	if err != nil {
 		return nil, err
 	}
-	return c.Admin(token), nil
+	return c.Admin(a.adminToken), nil
 }
 
 func (a *app) printAttempt(d esimapi.DeliveryAttempt) {
@@ -376,7 +384,7 @@ func (a *app) printAttempt(d esimapi.DeliveryAttempt) {
 // callbacks deliveries [--org ID] [--follow]
 func (a *app) callbacksDeliveries(args []string) error {
 	fs := a.flagSet("callbacks deliveries")
-	org, token := a.adminFlags(fs)
+	org := a.adminFlags(fs)
 	follow := fs.Bool("follow", false, "keep polling for new attempts until interrupted")
 	fs.BoolVar(follow, "f", false, "short for --follow")
 	interval := fs.Duration("interval", 2*time.Second, "polling interval with --follow")
@@ -384,7 +392,7 @@ func (a *app) callbacksDeliveries(args []string) error {
 	if _, err := a.parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	adm, err := a.admin(*token)
+	adm, err := a.admin()
 	if err != nil {
 		return err
 	}
@@ -435,12 +443,12 @@ func (a *app) callbacksDeliveries(args []string) error {
 // callbacks test [--org ID] [--kind K]
 func (a *app) callbacksTest(args []string) error {
 	fs := a.flagSet("callbacks test")
-	org, token := a.adminFlags(fs)
+	org := a.adminFlags(fs)
 	kind := fs.String("kind", "", "send a sample of this notification (Utilisation, FirstUse …) instead of a test body")
 	if _, err := a.parse(fs, args, 0, ""); err != nil {
 		return err
 	}
-	adm, err := a.admin(*token)
+	adm, err := a.admin()
 	if err != nil {
 		return err
 	}
@@ -453,4 +461,140 @@ func (a *app) callbacksTest(args []string) error {
 	}
 	return a.fields("URL", d.URL, "Kind", d.Kind, "HTTP status", d.StatusCode, "Outcome", d.Outcome,
 		"Latency", fmt.Sprintf("%.1f ms", d.LatencyMs), "Signature", d.Signature, "Answer", d.Response, "Error", d.Error)
+}
+
+func (a *app) faultTable(faults []esimapi.Fault) error {
+	if a.json {
+		if faults == nil {
+			faults = []esimapi.Fault{}
+		}
+		return a.printJSON(faults)
+	}
+	t := a.table("ID", "METHOD", "PATH", "STATUS", "LATENCY", "PROBABILITY", "COUNT", "MESSAGE")
+	for _, f := range faults {
+		method, status, count, prob := f.Method, "-", "until cleared", "1"
+		if method == "" {
+			method = "any"
+		}
+		if f.Status != 0 {
+			status = itoa(f.Status)
+		}
+		if f.Count != 0 {
+			count = itoa(f.Count)
+		}
+		if f.Probability != 0 {
+			prob = strconv.FormatFloat(f.Probability, 'f', -1, 64)
+		}
+		t.row(f.ID, method, f.Path, status, f.Latency.String(), prob, count, f.Message)
+	}
+	return t.flush()
+}
+
+// sandbox faults
+func (a *app) sandboxFaults(args []string) error {
+	fs := a.flagSet("sandbox faults")
+	if _, err := a.parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	faults, err := c.Sandbox().Faults(a.ctx)
+	if err != nil {
+		return err
+	}
+	return a.faultTable(faults)
+}
+
+// sandbox fault --path P [--method M] [--status N] [--latency D] …
+func (a *app) sandboxFault(args []string) error {
+	fs := a.flagSet("sandbox fault")
+	var f esimapi.Fault
+	fs.StringVar(&f.Path, "path", "", "fail requests whose `path` after the version starts with this, such as /catalogue (default: every path)")
+	fs.StringVar(&f.Method, "method", "", "only requests with this `method` (default: any)")
+	fs.IntVar(&f.Status, "status", 0, "answer with this HTTP `status`, such as 503 (0: only delay, with --latency)")
+	fs.StringVar(&f.Message, "message", "", "the error's message")
+	fs.DurationVar(&f.Latency, "latency", 0, "delay the answer by this `duration`, such as 2s")
+	fs.Float64Var(&f.Probability, "probability", 0, "share of matching requests that fail, above 0 and at most 1 (default 1)")
+	fs.IntVar(&f.Count, "count", 0, "fail this many requests, then stop (0: until cleared)")
+	if _, err := a.parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	if f.Status == 0 && f.Latency == 0 {
+		return usageErr("give --status, --latency or both")
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	added, err := c.Sandbox().AddFault(a.ctx, f)
+	if err != nil {
+		return err
+	}
+	return a.faultTable([]esimapi.Fault{added})
+}
+
+// sandbox clear-faults
+func (a *app) sandboxClearFaults(args []string) error {
+	fs := a.flagSet("sandbox clear-faults")
+	if _, err := a.parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	if err := c.Sandbox().ClearFaults(a.ctx); err != nil {
+		return err
+	}
+	return a.printStatus("every injected fault removed")
+}
+
+// sandbox autopilot [--on|--off] [--mb-per-hour N]
+func (a *app) sandboxAutopilot(args []string) error {
+	fs := a.flagSet("sandbox autopilot")
+	on := fs.Bool("on", false, "switch the autopilot on")
+	off := fs.Bool("off", false, "switch the autopilot off")
+	mbPerHour := fs.Int64("mb-per-hour", 0, "megabytes each attached eSIM uses per hour of sandbox time")
+	if _, err := a.parse(fs, args, 0, ""); err != nil {
+		return err
+	}
+	if *on && *off {
+		return usageErr("give --on or --off, not both")
+	}
+	if *mbPerHour < 0 {
+		return usageErr("--mb-per-hour must be positive")
+	}
+	c, err := a.api()
+	if err != nil {
+		return err
+	}
+	sb := c.Sandbox()
+	ap, err := sb.Autopilot(a.ctx)
+	if err != nil {
+		return err
+	}
+	if *on || *off || *mbPerHour > 0 {
+		switch {
+		case *on:
+			ap.Enabled = true
+		case *off:
+			ap.Enabled = false
+		}
+		if *mbPerHour > 0 {
+			ap.BytesPerHour = *mbPerHour * 1_000_000
+		}
+		if ap, err = sb.SetAutopilot(a.ctx, ap); err != nil {
+			return err
+		}
+	}
+	if a.json {
+		return a.printJSON(ap)
+	}
+	state := "off"
+	if ap.Enabled {
+		state = "on"
+	}
+	return a.fields("Autopilot", state, "Data per hour", bytesText(ap.BytesPerHour))
 }

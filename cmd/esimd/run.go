@@ -29,17 +29,22 @@ Usage:
   esimd catalogue  import|demo|show …                                         manage the catalogue
   esimd pool       import --csv FILE                                          add eSIM profiles for live organisations
   esimd callbacks  show|set|log|events|replay|test|seal-key ORG …, reseal     callback settings, delivery log, replays
+  esimd version    [--json]                                                   the version and VCS revision of this build
+  esimd completion bash|zsh|fish                                              print a shell completion script
 
 The load harness is a command of its own: go run ./cmd/esimd-bench -h.
 Every command takes --db (or ESIMD_DB) and --json for output meant for scripts.
-Run "esimd COMMAND -h" for a command's flags.
+Run "esimd COMMAND -h" (or "esimd help COMMAND") for a command's subcommands and flags.
 `
 
 // errUsage marks a mistake in the command line (exit status 2).
 var errUsage = errors.New("usage")
 
 func exitCode(err error) int {
-	if errors.Is(err, errUsage) || errors.Is(err, flag.ErrHelp) {
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.Is(err, errUsage):
 		return 2
 	}
 	return 1
@@ -50,45 +55,20 @@ type env struct {
 	getenv func(string) string
 	stdout io.Writer
 	stderr io.Writer
+	// inspect, when set, receives each command's flag set in place of
+	// parsing it (the command then ends with flag.ErrHelp): shell
+	// completion is generated from the real flags this way.
+	inspect func(*flag.FlagSet)
 }
 
-// run is the whole program; main only wires the process to it.
+// run is the whole program; main only wires the process to it. Help that
+// was asked for is not an error.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	e := env{getenv: getenv, stdout: stdout, stderr: stderr}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: name a command", errUsage)
+	if err := e.dispatch(ctx, args); !errors.Is(err, flag.ErrHelp) {
+		return err
 	}
-	switch cmd, rest := args[0], args[1:]; cmd {
-	case "serve":
-		return e.serve(ctx, rest)
-	case "migrate":
-		return e.migrate(ctx, rest)
-	case "copy":
-		return e.copyCmd(ctx, rest)
-	case "backup":
-		return e.backupCmd(ctx, rest)
-	case "restore":
-		return e.restoreCmd(ctx, rest)
-	case "org":
-		return e.org(ctx, rest)
-	case "apikey":
-		return e.apikey(ctx, rest)
-	case "catalogue":
-		return e.catalogueCmd(ctx, rest)
-	case "pool":
-		return e.pool(ctx, rest)
-	case "callbacks":
-		return e.callbacks(ctx, rest)
-	case "bench":
-		return fmt.Errorf("%w: the load harness is its own command now: go run ./cmd/esimd-bench %s", errUsage, strings.Join(rest, " "))
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return nil
-	default:
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
-	}
+	return nil
 }
 
 // common holds the flags every command shares.
@@ -101,26 +81,25 @@ type common struct {
 func (e env) flags(name string, c *common) *flag.FlagSet {
 	fs := flag.NewFlagSet("esimd "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
-	fs.StringVar(&c.db, "db", e.envOr("ESIMD_DB", "esimd.db"), "database: a SQLite file path or a postgres:// URL (env ESIMD_DB)")
+	fs.StringVar(&c.db, "db", "esimd.db", "`database`: a SQLite file path or a postgres:// URL")
+	e.fromEnv(fs, "db", "ESIMD_DB")
 	fs.BoolVar(&c.json, "json", false, "print JSON instead of text")
-	fs.StringVar(&c.logLevel, "log-level", e.envOr("ESIMD_LOG_LEVEL", "info"), "log level: debug, info, warn or error (env ESIMD_LOG_LEVEL)")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log `level`: debug, info, warn or error")
+	e.fromEnv(fs, "log-level", "ESIMD_LOG_LEVEL")
 	return fs
-}
-
-func (e env) envOr(key, def string) string {
-	if v := e.getenv(key); v != "" {
-		return v
-	}
-	return def
 }
 
 // parse parses flags that may come before, between or after positional
 // arguments ("org update 2 --name X" as well as "org update --name X 2");
 // the positional arguments are then fs.Args().
 func (e env) parse(fs *flag.FlagSet, args []string) error {
+	if e.inspect != nil {
+		e.inspect(fs)
+		return flag.ErrHelp
+	}
 	var positional []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := e.parseHelp(fs, args); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
 				return err
 			}
@@ -134,7 +113,10 @@ func (e env) parse(fs *flag.FlagSet, args []string) error {
 		args = rest[1:]
 	}
 	// Parse once more with only the positional arguments so fs.Args() holds them.
-	return fs.Parse(append([]string{"--"}, positional...))
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
+		return err
+	}
+	return e.applyEnv(fs)
 }
 
 func (e env) logger(c common, format string) (*slog.Logger, error) {

@@ -6,29 +6,41 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/store"
 )
 
 func (e env) serve(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("serve", &c)
-	addr := fs.String("addr", e.envOr("ESIMD_ADDR", "localhost:8080"), "address to listen on (env ESIMD_ADDR)")
-	rateLimit := fs.Int("rate-limit", envInt(e, "ESIMD_RATE_LIMIT", 10), "requests (tokens) per second per client IP; 0 switches the limit off (env ESIMD_RATE_LIMIT)")
-	balance := fs.String("sandbox-balance", e.envOr("ESIMD_SANDBOX_BALANCE", "1000"), "starting balance of the sandbox organisation created on first start (env ESIMD_SANDBOX_BALANCE)")
-	logFormat := fs.String("log-format", e.envOr("ESIMD_LOG_FORMAT", "text"), "log format: text or json (env ESIMD_LOG_FORMAT)")
-	adminToken := fs.String("admin-token", e.envOr("ESIMD_ADMIN_TOKEN", ""), "operator token for the admin API under /admin/v1; empty turns it off (env ESIMD_ADMIN_TOKEN)")
-	allowPrivate := fs.Bool("allow-private-callbacks", e.allowPrivateCallbacks(), "let live organisations' callbacks reach loopback and private addresses (env ESIMD_ALLOW_PRIVATE_CALLBACKS)")
-	otlpEndpoint := fs.String("otlp-endpoint", e.envOr("ESIMD_OTLP_ENDPOINT", e.getenv("OTEL_EXPORTER_OTLP_ENDPOINT")), "OpenTelemetry OTLP/HTTP collector for traces (host:port or URL); empty turns tracing off (env ESIMD_OTLP_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT)")
-	otlpInsecure := fs.Bool("otlp-insecure", envBool(e, "ESIMD_OTLP_INSECURE"), "send traces to the collector over plain HTTP (env ESIMD_OTLP_INSECURE)")
-	traceRatio := fs.Float64("trace-sample-ratio", envFloat(e, "ESIMD_TRACE_SAMPLE_RATIO", 1), "share of new traces recorded, 0 to 1 (env ESIMD_TRACE_SAMPLE_RATIO)")
+	addr := fs.String("addr", "localhost:8080", "`address` to listen on")
+	e.fromEnv(fs, "addr", "ESIMD_ADDR")
+	rateLimit := fs.Int("rate-limit", 10, "`requests` (tokens) per second per client IP; 0 switches the limit off")
+	e.fromEnv(fs, "rate-limit", "ESIMD_RATE_LIMIT")
+	balance := fs.String("sandbox-balance", "1000", "starting `balance` of the sandbox organisation created on first start")
+	e.fromEnv(fs, "sandbox-balance", "ESIMD_SANDBOX_BALANCE")
+	logFormat := fs.String("log-format", "text", "log `format`: text or json")
+	e.fromEnv(fs, "log-format", "ESIMD_LOG_FORMAT")
+	adminToken := fs.String("admin-token", "", "operator `token` for the admin API under /admin/v1; empty turns it off")
+	e.fromEnv(fs, "admin-token", "ESIMD_ADMIN_TOKEN")
+	allowPrivate := fs.Bool("allow-private-callbacks", false, "let live organisations' callbacks reach loopback and private addresses")
+	e.fromEnv(fs, "allow-private-callbacks", "ESIMD_ALLOW_PRIVATE_CALLBACKS")
+	otlpEndpoint := fs.String("otlp-endpoint", "", "OpenTelemetry OTLP/HTTP `collector` for traces (host:port or URL); empty turns tracing off")
+	e.fromEnv(fs, "otlp-endpoint", "ESIMD_OTLP_ENDPOINT")
+	otlpInsecure := fs.Bool("otlp-insecure", false, "send traces to the collector over plain HTTP")
+	e.fromEnv(fs, "otlp-insecure", "ESIMD_OTLP_INSECURE")
+	traceRatio := fs.Float64("trace-sample-ratio", 1, "share of new traces recorded, 0 to 1")
+	e.fromEnv(fs, "trace-sample-ratio", "ESIMD_TRACE_SAMPLE_RATIO")
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	if *otlpEndpoint == "" {
+		*otlpEndpoint = e.getenv("OTEL_EXPORTER_OTLP_ENDPOINT") // the SDK's own variable, as a fallback
 	}
 	if *traceRatio < 0 || *traceRatio > 1 {
 		return fmt.Errorf("%w: --trace-sample-ratio must be between 0 and 1, got %v", errUsage, *traceRatio)
@@ -78,8 +90,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          nil,
 	}
-	fmt.Fprintf(e.stdout, "esimd listening on http://%s (database %s); API reference at http://%s/docs\n", ln.Addr(), c.db, ln.Addr())
-	log.Info("listening", "addr", ln.Addr().String(), "db", c.db, "rate_limit", *rateLimit, "tracing", *otlpEndpoint != "")
+	fmt.Fprintf(e.stdout, "esimd listening on http://%s (database %s); API reference at http://%s/docs\n", ln.Addr(), store.RedactDSN(c.db), ln.Addr())
+	log.Info("listening", "addr", ln.Addr().String(), "db", store.RedactDSN(c.db), "rate_limit", *rateLimit, "tracing", *otlpEndpoint != "")
 
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -157,29 +169,4 @@ func (e env) bootstrap(ctx context.Context, a *app.App, startBalance money.Amoun
 	e.warnUnsealed(first.ID, issued)
 	fmt.Fprintf(e.stdout, "ESIMD_BOOTSTRAP_API_KEY now authenticates organisation %d %q\n", first.ID, first.Name)
 	return nil
-}
-
-func envInt(e env, key string, def int) int {
-	if v := e.getenv(key); v != "" {
-		if n, err := strconv.Atoi(v); err == nil {
-			return n
-		}
-		return -1 // rejected with a clear message after parsing
-	}
-	return def
-}
-
-func envBool(e env, key string) bool {
-	v, _ := strconv.ParseBool(e.getenv(key))
-	return v
-}
-
-func envFloat(e env, key string, def float64) float64 {
-	if v := e.getenv(key); v != "" {
-		if f, err := strconv.ParseFloat(v, 64); err == nil {
-			return f
-		}
-		return -1 // rejected with a clear message after parsing
-	}
-	return def
 }

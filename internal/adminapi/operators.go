@@ -80,6 +80,66 @@ func (s *Server) listOrganisations(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// GET /admin/v1/organisations/{org}
+func (s *Server) getOrganisation(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Orgs == nil {
+		return fault.Forbiddenf("organisation management is not enabled on this server")
+	}
+	id, err := orgID(r)
+	if err != nil {
+		return err
+	}
+	o, err := s.cfg.Orgs.Get(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toOrganisationJSON(o))
+	return nil
+}
+
+// POST /admin/v1/organisations/{org}/credit {"amount", "kind", "note"}: an
+// operator top-up (kind topup, the default), a credit, or an adjustment of
+// either sign, through the ledger as "esimd org credit" makes it.
+func (s *Server) creditOrganisation(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Orgs == nil {
+		return fault.Forbiddenf("organisation management is not enabled on this server")
+	}
+	id, err := orgID(r)
+	if err != nil {
+		return err
+	}
+	in := struct {
+		Amount money.Amount `json:"amount"`
+		Kind   string       `json:"kind"`
+		Note   string       `json:"note"`
+	}{}
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	kind := orgs.LedgerKind(in.Kind)
+	switch kind {
+	case "":
+		kind = orgs.LedgerTopup
+	case orgs.LedgerTopup, orgs.LedgerCredit, orgs.LedgerAdjustment:
+	default:
+		return fault.Invalidf("kind must be topup, credit or adjustment, got %q", in.Kind)
+	}
+	e, err := s.cfg.Orgs.Credit(r.Context(), id, kind, in.Amount, "", in.Note)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		ID             int64           `json:"id"`
+		OrganisationID orgs.ID         `json:"organisationId"`
+		Kind           orgs.LedgerKind `json:"kind"`
+		Amount         money.Amount    `json:"amount"`
+		Balance        money.Amount    `json:"balance"`
+		Note           string          `json:"note"`
+		CreatedAt      time.Time       `json:"createdAt"`
+	}{e.ID, id, e.Kind, e.Amount, e.BalanceAfter, e.Description, e.CreatedAt})
+	return nil
+}
+
 type usageRecordJSON struct {
 	RecordID  string    `json:"recordId"`
 	ICCID     string    `json:"iccid"`

@@ -58,6 +58,66 @@ func TestCreateThrowawayOrganisations(t *testing.T) {
 	e.doAuth("POST", "/admin/v1/organisations", `{"name":"x"}`, "", 401, &m)
 }
 
+func TestShowAndCreditOrganisation(t *testing.T) {
+	e := newEnv(t, token)
+	path := fmt.Sprintf("/admin/v1/organisations/%d", e.org.ID)
+	type orgJSON struct {
+		ID      int64        `json:"id"`
+		Name    string       `json:"name"`
+		Balance money.Amount `json:"balance"`
+		APIKey  string       `json:"apiKey"`
+	}
+	var o orgJSON
+	e.do("GET", path, "", 200, &o)
+	if o.ID != int64(e.org.ID) || o.Name != "Acme" || o.APIKey != "" {
+		t.Errorf("GET %s = %+v; want Acme without a key", path, o)
+	}
+	type entryJSON struct {
+		Kind    string       `json:"kind"`
+		Amount  money.Amount `json:"amount"`
+		Balance money.Amount `json:"balance"`
+		Note    string       `json:"note"`
+	}
+	for _, tc := range []struct {
+		body string
+		want entryJSON
+	}{
+		{`{"amount":"25.50","note":"goodwill"}`, entryJSON{Kind: "topup", Amount: money.MustParse("25.50"), Balance: money.MustParse("25.50"), Note: "goodwill"}},
+		{`{"amount":10,"kind":"credit"}`, entryJSON{Kind: "credit", Amount: money.MustParse("10"), Balance: money.MustParse("35.50")}},
+		{`{"amount":"-5.5","kind":"adjustment"}`, entryJSON{Kind: "adjustment", Amount: money.MustParse("-5.5"), Balance: money.MustParse("30")}},
+	} {
+		var got entryJSON
+		e.do("POST", path+"/credit", tc.body, 200, &got)
+		if got != tc.want {
+			t.Errorf("credit %s = %+v, want %+v", tc.body, got, tc.want)
+		}
+	}
+	if got, err := e.orgs.Get(context.Background(), e.org.ID); err != nil || got.Balance != money.MustParse("30") {
+		t.Errorf("balance after the credits: %v %v, want 30", got.Balance, err)
+	}
+	for _, tc := range []struct {
+		method, path, body string
+		status             int
+		msg                string
+	}{
+		{"GET", "/admin/v1/organisations/999", "", 404, "organisation"},
+		{"GET", "/admin/v1/organisations/abc", "", 400, "organisation"},
+		{"POST", path + "/credit", `{"amount":-1}`, 400, "positive"},
+		{"POST", path + "/credit", `{"amount":0}`, 400, "zero"},
+		{"POST", path + "/credit", `{"amount":1,"kind":"order"}`, 400, "kind must be topup, credit or adjustment"},
+		{"POST", path + "/credit", `{"amount":"lots"}`, 400, "not a decimal number"},
+		{"POST", "/admin/v1/organisations/999/credit", `{"amount":1}`, 404, "organisation"},
+	} {
+		var m message
+		e.do(tc.method, tc.path, tc.body, tc.status, &m)
+		if !strings.Contains(strings.ToLower(m.Message), tc.msg) {
+			t.Errorf("%s %s %s: message %q does not mention %q", tc.method, tc.path, tc.body, m.Message, tc.msg)
+		}
+	}
+	var m message
+	e.doAuth("POST", path+"/credit", `{"amount":1}`, "", 401, &m)
+}
+
 func TestUsageIngest(t *testing.T) {
 	e := newEnv(t, token)
 	ctx := context.Background()

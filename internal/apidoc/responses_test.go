@@ -261,6 +261,10 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	bearer := []string{"Authorization", "Bearer " + adminToken}
 	c.call("POST", "/admin/v1/organisations", "/admin/v1/organisations", map[string]any{"name": "throwaway", "balance": 10}, bearer...)
 	c.call("GET", "/admin/v1/organisations", "/admin/v1/organisations", nil, bearer...)
+	c.call("GET", "/admin/v1/organisations/{org}", "/admin/v1/organisations/1", nil, bearer...)
+	c.call("GET", "/admin/v1/organisations/{org}", "/admin/v1/organisations/999", nil, bearer...)
+	c.call("POST", "/admin/v1/organisations/{org}/credit", "/admin/v1/organisations/1/credit", map[string]any{"amount": "25.50", "note": "goodwill"}, bearer...)
+	c.call("POST", "/admin/v1/organisations/{org}/credit", "/admin/v1/organisations/1/credit", map[string]any{"amount": -1}, bearer...)
 	c.call("POST", "/admin/v1/usage", "/admin/v1/usage", map[string]any{"records": []map[string]any{
 		{"recordId": "r1", "iccid": iccid, "bytes": 1000, "mccmnc": "23430", "timestamp": "2026-01-01T00:00:00Z"},
 		{"recordId": "r2", "iccid": "8999901999999999994", "bytes": 1, "country": "GB", "timestamp": "2026-01-01T00:00:00Z"},

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"runtime"
 	"strings"
 	"time"
@@ -47,14 +48,27 @@ func openPostgres(ctx context.Context, dsn string, log *slog.Logger) (*DB, error
 	return db, nil
 }
 
-// redactDSN hides a password in a connection URL for messages.
-func redactDSN(dsn string) string {
-	cfg, err := pgconnConfig(dsn)
-	if err != nil || cfg.Password == "" {
+// RedactDSN hides the password of a PostgreSQL connection URL (in the user
+// part or a password parameter) so that it can be printed or logged; a
+// SQLite path comes back unchanged.
+func RedactDSN(dsn string) string {
+	if !IsPostgres(dsn) {
 		return dsn
 	}
-	return strings.Replace(dsn, ":"+cfg.Password+"@", ":***@", 1)
+	if u, err := url.Parse(dsn); err == nil && u.Scheme != "" {
+		if _, has := u.User.Password(); has {
+			u.User = url.UserPassword(u.User.Username(), "***")
+		}
+		if q := u.Query(); q.Has("password") {
+			q.Set("password", "***")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
+	}
+	return "postgres://(unreadable connection URL)"
 }
+
+func redactDSN(dsn string) string { return RedactDSN(dsn) }
 
 func pgconnConfig(dsn string) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(dsn)

@@ -305,3 +305,20 @@ func TestAfterTx(t *testing.T) {
 		t.Errorf("AfterTx order (-want +got):\n%s", diff)
 	}
 }
+
+func TestRedactDSNHidesPasswords(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"esimd.db", "esimd.db"},
+		{"postgres://esimd@db:5432/esimd?sslmode=disable", "postgres://esimd@db:5432/esimd?sslmode=disable"},
+		{"postgres://esimd:s3cr%40t@db/esimd", "postgres://esimd:%2A%2A%2A@db/esimd"},
+		{"postgresql://u:pw@db/x?password=other&sslmode=require", "postgresql://u:%2A%2A%2A@db/x?password=%2A%2A%2A&sslmode=require"},
+	} {
+		got := store.RedactDSN(tc.in)
+		if got != tc.want {
+			t.Errorf("RedactDSN(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if strings.Contains(got, "s3cr") || strings.Contains(got, ":pw@") || strings.Contains(got, "other") {
+			t.Errorf("RedactDSN(%q) = %q still shows the password", tc.in, got)
+		}
+	}
+}
