@@ -54,8 +54,7 @@ type job struct {
 type sent struct {
 	due        Due
 	att        Attempt
-	retryAfter time.Duration
-	hasRetry   bool
+	retryAfter time.Duration // the receiver's Retry-After, 0 when none
 	permanent  bool // no point retrying: refused address, unrenderable payload
 	state      DeliveryState
 }
@@ -348,7 +347,7 @@ func (s *Service) attempt(ctx context.Context, t *target, d Due) *sent {
 		}, &r.att)
 		r.permanent = blocked
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-			r.retryAfter, r.hasRetry = retryAfter(resp.Header.Get("Retry-After"), s.now())
+			r.retryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		}
 	}
 	r.state, r.att.Outcome = s.outcome(r, s.now())
@@ -381,12 +380,9 @@ func (s *Service) outcome(r *sent, now time.Time) (DeliveryState, string) {
 		}
 		return st, OutcomeFailed
 	}
-	wait := r.retryAfter
-	if !r.hasRetry {
-		s.mu.Lock()
-		wait = Backoff(a.Attempt, s.rnd)
-		s.mu.Unlock()
-	}
+	s.mu.Lock()
+	wait := RetryWait(a.Attempt, r.retryAfter, s.rnd)
+	s.mu.Unlock()
 	st.Status, st.NextAttemptAt = StatusPending, now.Add(wait)
 	return st, OutcomeRetry
 }
