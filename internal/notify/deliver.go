@@ -55,7 +55,7 @@ type sent struct {
 	due        Due
 	att        Attempt
 	retryAfter time.Duration // the receiver's Retry-After, 0 when none
-	permanent  bool // no point retrying: refused address, unrenderable payload
+	permanent  bool          // no point retrying: refused address, unrenderable payload
 	state      DeliveryState
 }
 
