@@ -129,6 +129,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	s.log.Log(r.Context(), level, "admin request failed", "method", r.Method, "path", r.URL.Path,
 		"status", status, "kind", kind.String(), "error", err.Error())
+	if kind == fault.Unavailable && w.Header().Get("Retry-After") == "" {
+		w.Header().Set("Retry-After", "1")
+	}
 	writeJSON(w, status, messageBody{Message: fault.MessageOf(err)})
 }
 

@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // GroupStats reports how many commit groups SQLite's writer has run and how
 // many use cases they held; zeros on PostgreSQL.
@@ -20,4 +23,30 @@ func TxPrepared(ctx context.Context) (local, missed int) {
 		return 0, 0
 	}
 	return len(st.local), len(st.missed)
+}
+
+// MapErr is the store's translation of a driver error on engine e.
+func MapErr(e Engine, err error) error { return (&DB{engine: e}).mapErr(err) }
+
+// LimitSQLitePages caps the SQLite writer's file at its current size, so
+// that the next write needing a page fails with SQLITE_FULL as on a full
+// disk; 0 lifts the cap.
+func LimitSQLitePages(ctx context.Context, db *DB, on bool) error {
+	n := "2147483646"
+	var pages int64
+	if err := db.write.QueryRowContext(ctx, "PRAGMA page_count").Scan(&pages); err != nil {
+		return err
+	}
+	if on {
+		n = itoa(pages)
+	}
+	_, err := db.write.ExecContext(ctx, "PRAGMA max_page_count = "+n)
+	return err
+}
+
+// AgeOutage moves the last recorded outage d into the past.
+func AgeOutage(db *DB, d time.Duration) {
+	if o := db.lastOutage.Load(); o != nil {
+		db.lastOutage.Store(&outageRecord{at: o.at.Add(-d), err: o.err})
+	}
 }
