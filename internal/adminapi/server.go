@@ -118,6 +118,12 @@ type messageBody struct {
 // writeError writes {"message": …} with the kind's status and logs the
 // error once: 4xx at Warn, 5xx at Error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if fault.Cancelled(r.Context(), err) {
+		// The operator's client went away: nothing failed on our side and
+		// nobody reads the answer.
+		s.log.Debug("admin request cancelled by the client", "method", r.Method, "path", r.URL.Path)
+		return
+	}
 	kind := fault.KindOf(err)
 	status, ok := statusOf[kind]
 	if !ok {

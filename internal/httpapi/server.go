@@ -170,9 +170,9 @@ type messageBody struct {
 // writeError writes {"message": …} with the kind's status and logs the
 // error once: 4xx at Warn, 5xx at Error.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
+	if fault.Cancelled(r.Context(), err) {
 		// The client went away: nothing failed on our side and nobody reads
-		// the answer.
+		// the answer (the connection is half closed).
 		s.log.Debug("request cancelled by the client", "request_id", requestID(r.Context()), "method", r.Method, "path", r.URL.Path)
 		return
 	}

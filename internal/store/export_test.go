@@ -50,3 +50,11 @@ func AgeOutage(db *DB, d time.Duration) {
 		db.lastOutage.Store(&outageRecord{at: o.at.Add(-d), err: o.err})
 	}
 }
+
+// QueryInt runs a one-integer query through the store's reader path, with
+// its error translation.
+func QueryInt(ctx context.Context, db *DB, query string) (int64, error) {
+	var n int64
+	err := db.queryRow(ctx, query).Scan(&n)
+	return n, err
+}

@@ -142,3 +142,20 @@ func TestPostgresOutageIsUnavailable(t *testing.T) {
 		t.Fatalf("Ping with the server gone = %v, want Unavailable", err)
 	}
 }
+
+// TestInterruptedStatementIsCancellation: a statement stopped because its
+// context was cancelled (the client went away) reports context.Canceled
+// on both engines, whatever the driver says, and is no outage.
+func TestInterruptedStatementIsCancellation(t *testing.T) {
+	db := openDB(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	// Counts forever: only the cancellation stops it.
+	_, err := store.QueryInt(ctx, db, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c`)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled statement: %v (kind %v), want context.Canceled", err, fault.KindOf(err))
+	}
+	if err := db.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping after a cancellation = %v, want healthy", err)
+	}
+}
