@@ -35,6 +35,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	if *rateLimit < 0 {
 		return fmt.Errorf("%w: --rate-limit must be 0 (off) or more, got %d", errUsage, *rateLimit)
 	}
+	if err := adminapi.ValidateToken(*adminToken); err != nil {
+		return fmt.Errorf("%w: --admin-token: %v", errUsage, err)
+	}
 	startBalance, err := money.Parse(*balance)
 	if err != nil || startBalance < 0 {
 		return fmt.Errorf("%w: --sandbox-balance %q must be a non-negative decimal amount", errUsage, *balance)
