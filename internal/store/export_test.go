@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"io/fs"
 	"time"
 )
 
@@ -57,4 +58,19 @@ func QueryInt(ctx context.Context, db *DB, query string) (int64, error) {
 	var n int64
 	err := db.queryRow(ctx, query).Scan(&n)
 	return n, err
+}
+
+// MigrateTo applies the migrations up to version only, as an older
+// release left the database.
+func MigrateTo(ctx context.Context, db *DB, version int64) error {
+	sub, err := fs.Sub(migrations, "migrations/"+string(db.engine))
+	if err != nil {
+		return err
+	}
+	p, err := db.migrator(sub)
+	if err != nil {
+		return err
+	}
+	_, err = p.UpTo(ctx, version)
+	return err
 }
