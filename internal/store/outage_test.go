@@ -27,6 +27,13 @@ import (
 // errors keep their kinds.
 func TestOutageErrorsAreUnavailable(t *testing.T) {
 	refused := &net.OpError{Op: "dial", Net: "tcp", Err: &net.AddrError{Err: "connection refused"}}
+	// pgx's own error for a server that refuses connections (nothing
+	// listens on port 1).
+	_, connectErr := pgconn.Connect(context.Background(), "postgres://esimd@127.0.0.1:1/esimd?connect_timeout=2")
+	var ce *pgconn.ConnectError
+	if !errors.As(connectErr, &ce) {
+		t.Fatalf("connecting to a closed port: %v, want a *pgconn.ConnectError", connectErr)
+	}
 	for _, tc := range []struct {
 		engine    store.Engine
 		err       error
@@ -54,6 +61,7 @@ func TestOutageErrorsAreUnavailable(t *testing.T) {
 		{store.EnginePostgres, &pgconn.PgError{Code: "53100", Message: "could not extend file: No space left on device"}, fault.Unavailable, false},
 		{store.EnginePostgres, &pgconn.PgError{Code: "58030"}, fault.Unavailable, false},
 		{store.EnginePostgres, fmt.Errorf("query: %w", refused), fault.Unavailable, false},
+		{store.EnginePostgres, connectErr, fault.Unavailable, false},
 		{store.EnginePostgres, fmt.Errorf("read: %w", syscall.ECONNRESET), fault.Unavailable, false},
 		{store.EnginePostgres, driver.ErrBadConn, fault.Unavailable, false},
 		{store.EnginePostgres, fmt.Errorf("begin: %w", pgconn.ErrConnClosed), fault.Unavailable, false},
