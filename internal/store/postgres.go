@@ -105,7 +105,7 @@ func postgresOutage(err error) bool {
 	// A connection that broke mid-statement: the socket's error, or the
 	// stream ending early.
 	var ne net.Error
-	return errors.As(err, &ne) || errors.Is(err, pgconn.ErrConnClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // retryPause waits a little, more after each lost race, with jitter so

@@ -40,6 +40,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 	"github.com/pressly/goose/v3"
@@ -523,8 +524,11 @@ func (db *DB) mapErr(err error) error {
 		}
 		return err
 	}
-	if errors.Is(err, driver.ErrBadConn) {
-		// database/sql already retried on fresh connections.
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) {
+		// A connection that broke: database/sql already retried on fresh
+		// ones where it could. Not recorded for Ping: an earlier statement
+		// cancelled mid-flight closes its connection too, and a server
+		// that is really gone also refuses the next connection, which is.
 		return fault.Wrap(fault.Unavailable, err, unavailableMessage)
 	}
 	if db.engine == EnginePostgres && postgresOutage(err) {
