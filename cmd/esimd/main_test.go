@@ -248,6 +248,8 @@ func TestAdminCommands(t *testing.T) {
 		{"apikey", "revoke", "--db", db, "1"},
 		{"frobnicate"},
 		{"serve", "--db", db, "--rate-limit", "-1"},
+		{"serve", "--db", db, "--admin-token", "a"},
+		{"serve", "--db", db, "--admin-token", "0123456789abcdef0123456789abcde"}, // 31 characters
 	} {
 		out, err := runCmd(t, args...)
 		if !errors.Is(err, errUsage) || exitCode(err) != 2 {

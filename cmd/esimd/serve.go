@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
@@ -47,6 +48,9 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	if *rateLimit < 0 {
 		return fmt.Errorf("%w: --rate-limit must be 0 (off) or more, got %d", errUsage, *rateLimit)
+	}
+	if err := adminapi.ValidateToken(*adminToken); err != nil {
+		return fmt.Errorf("%w: --admin-token: %v", errUsage, err)
 	}
 	startBalance, err := money.Parse(*balance)
 	if err != nil || startBalance < 0 {

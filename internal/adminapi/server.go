@@ -15,11 +15,13 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/esimd/esimd/internal/accounts"
 	"github.com/esimd/esimd/internal/esims"
@@ -29,10 +31,39 @@ import (
 	"github.com/esimd/esimd/internal/web"
 )
 
+// MinTokenLength is the shortest operator admin token accepted: 32
+// characters (e.g. openssl rand -hex 16 or longer), far past guessing
+// within the failed-authentication throttle.
+const MinTokenLength = 32
+
+// ValidateToken checks an operator admin token before the admin API is
+// served with it: "" (the admin API off) or at least MinTokenLength
+// characters without surrounding spaces.
+func ValidateToken(token string) error {
+	if token == "" {
+		return nil
+	}
+	if strings.TrimSpace(token) != token {
+		return fmt.Errorf("the admin token (ESIMD_ADMIN_TOKEN) has leading or trailing spaces, which no Authorization header can carry; remove them")
+	}
+	if n := len(token); n < MinTokenLength {
+		return fmt.Errorf("the admin token (ESIMD_ADMIN_TOKEN) is %d characters; it must be at least %d (generate one with: openssl rand -hex 32), or empty to turn the admin API off", n, MinTokenLength)
+	}
+	return nil
+}
+
 // Config is what the admin API needs from the process.
 type Config struct {
-	// Token is the operator admin token; "" turns the admin API off.
-	Token  string
+	// Token is the operator admin token; "" turns the admin API off. Check
+	// it with ValidateToken first.
+	Token string
+	// FailedAuthBurst is how many failed authentications one source
+	// address may make before it is refused outright (0: 10), and
+	// FailedAuthEvery how often it earns one more (0: 6 s, so 10 a minute).
+	FailedAuthBurst int
+	FailedAuthEvery time.Duration
+	// Now is the wall clock of the throttle; nil means time.Now.
+	Now    func() time.Time
 	Notify *notify.Service
 	// Orgs enables organisation management; ESIMs enables usage ingest.
 	Orgs  *orgs.Service
@@ -47,10 +78,11 @@ type Config struct {
 
 // Server is the admin HTTP surface.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	token  [sha256.Size]byte // SHA-256 of the token, so comparisons take the same time for any length
-	errors web.ErrorWriter
+	cfg      Config
+	log      *slog.Logger
+	token    [sha256.Size]byte // SHA-256 of the token, so comparisons take the same time for any length
+	throttle *throttle
+	errors   web.ErrorWriter
 }
 
 // New returns a Server.
@@ -63,6 +95,17 @@ func New(cfg Config) *Server {
 	if cfg.Observer != nil {
 		s.errors.Observe = func(k fault.Kind) { cfg.Observer.ObserveError("admin", k) }
 	}
+	burst, every, now := cfg.FailedAuthBurst, cfg.FailedAuthEvery, cfg.Now
+	if burst <= 0 {
+		burst = 10
+	}
+	if every <= 0 {
+		every = 6 * time.Second
+	}
+	if now == nil {
+		now = time.Now
+	}
+	s.throttle = newThrottle(burst, every, now)
 	return s
 }
 
@@ -82,13 +125,25 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 // {"message": …}.
 func (s *Server) admin(h handlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ip := clientIP(r)
+		wait, ok := s.throttle.take(ip)
+		if !ok {
+			// Refused before the token is looked at: a guesser learns
+			// nothing until the address has earned another attempt.
+			w.Header().Set("Retry-After", strconv.Itoa(int((wait+time.Second-1)/time.Second)))
+			s.writeError(w, r, fault.E(fault.RateLimited, "too many failed admin authentications from your address; retry in %s", wait.Round(time.Second)))
+			return
+		}
 		if err := s.authorise(r); err != nil {
 			if fault.Is(err, fault.Unauthenticated) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="esimd admin"`)
+			} else {
+				s.throttle.refund(ip) // the admin API is off: nothing to guess
 			}
 			s.writeError(w, r, err)
 			return
 		}
+		s.throttle.refund(ip)
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}

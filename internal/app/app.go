@@ -194,7 +194,7 @@ func (a *App) buildHandler(now func() time.Time) http.Handler {
 		Observer: a.metrics,
 	})
 	admin := adminapi.New(adminapi.Config{Token: a.cfg.AdminToken, Notify: a.Notify, Orgs: a.Orgs,
-		Accounts: a.Accounts, ESIMs: a.ESIMs, Logger: a.log, Observer: a.metrics})
+		Accounts: a.Accounts, ESIMs: a.ESIMs, Logger: a.log, Observer: a.metrics, Now: now})
 	root := http.NewServeMux()
 	root.Handle(adminapi.Prefix, admin.Handler())
 	root.Handle("GET /metrics", a.metrics.handler(a.cfg.AdminToken))

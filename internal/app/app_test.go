@@ -152,13 +152,18 @@ func TestMetricsMoveWithRealTraffic(t *testing.T) {
 			t.Fatalf("sandbox %s: %d %s", step.path, status, body)
 		}
 	}
-	// The events of the orders and the usage reach the receiver.
-	deadline := time.Now().Add(10 * time.Second)
-	for received.Load() == 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
+	// The events of the orders and the usage reach the receiver, and the
+	// worker counts the delivery once the receiver has answered.
+	var after map[string]*dto.MetricFamily
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		after = scrape(t, env)
+		if n, _ := value(after, "esimd_callback_deliveries_total", map[string]string{"outcome": "delivered"}); n > 0 || time.Now().After(deadline) {
+			break
+		}
 	}
-
-	after := scrape(t, env)
+	if received.Load() == 0 {
+		t.Error("the receiver got no callback")
+	}
 	checks := []struct {
 		name   string
 		labels map[string]string

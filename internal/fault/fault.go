@@ -7,6 +7,7 @@
 package fault
 
 import (
+	"context"
 	"errors"
 	"fmt"
 )
@@ -110,3 +111,21 @@ func MessageOf(err error) string {
 
 // Is reports whether err has kind k.
 func Is(err error, k Kind) bool { return err != nil && KindOf(err) == k }
+
+// Cancelled reports whether err is the consequence of ctx having ended
+// (the client went away) rather than a failure to report: ctx is done and
+// err is context.Canceled or no answer to the caller (kind Internal or
+// Unavailable). A driver reports a statement it stopped because its
+// context ended in its own words (SQLite's "interrupted", database/sql's
+// "bad connection" or "transaction has already been committed or rolled
+// back", pgx's "conn closed"), and nobody reads the answer anyway.
+func Cancelled(ctx context.Context, err error) bool {
+	if err == nil || ctx.Err() == nil {
+		return false
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	k := KindOf(err)
+	return k == Internal || k == Unavailable
+}

@@ -170,6 +170,25 @@ func queryInt(q map[string][]string, name string) (int, bool, error) {
 	return n, true, nil
 }
 
+// maxPage bounds page on every paged route: the offset (page − 1) × page
+// size must fit a 64-bit integer (an overflow was a negative OFFSET, which
+// PostgreSQL refuses and SQLite reads as 0), and no list has a billion
+// pages.
+const maxPage = 1_000_000_000
+
+// queryPage parses the page parameter of a paged route: absent, or a
+// whole number from 1 to maxPage.
+func queryPage(q map[string][]string) (page int, set bool, err error) {
+	n, set, err := queryInt(q, "page")
+	if err != nil || !set {
+		return 0, set, err
+	}
+	if n < 1 || n > maxPage {
+		return 0, false, fault.Invalidf("page must be a whole number from 1 to %d, got %d", maxPage, n)
+	}
+	return n, true, nil
+}
+
 func parseISOs(param, v string) ([]string, error) {
 	var out []string
 	for _, iso := range splitList(v) {
@@ -188,10 +207,8 @@ func (s *Server) listCatalogue(w http.ResponseWriter, r *request) error {
 	var cq catalogue.Query
 	var err error
 	var set bool
-	if cq.Page, set, err = queryInt(q, "page"); err != nil {
+	if cq.Page, _, err = queryPage(q); err != nil {
 		return err
-	} else if set && cq.Page < 1 {
-		return fault.Invalidf("page must be 1 or more, got %d", cq.Page)
 	}
 	if cq.PerPage, set, err = queryInt(q, "perPage"); err != nil {
 		return err

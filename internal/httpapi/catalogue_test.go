@@ -299,3 +299,29 @@ func TestNetworks(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyHintShowsOnlyTheTail: a key is shown as its last four
+// characters, in GET /organisation and in the stored hint the admin
+// commands list; a 16-character chosen key showed 10 of them.
+func TestKeyHintShowsOnlyTheTail(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	const key = "Bootstrap-key-16"
+	o, _, err := e.orgs.Create(context.Background(), orgs.NewOrganisation{Name: "Boot", Currency: "USD", Sandbox: true, APIKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body struct {
+		Organisations []struct {
+			APIKey string `json:"apiKey"`
+		} `json:"organisations"`
+	}
+	e.get("/v2.5/organisation", "X-API-Key", key).json(t, &body)
+	keys, err := e.orgs.APIKeys(context.Background(), o.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []string{body.Organisations[0].APIKey, keys[0].Hint}
+	if diff := cmp.Diff([]string{"…y-16", "…y-16"}, got); diff != "" {
+		t.Errorf("hints of %q (-want +got):\n%s", key, diff)
+	}
+}

@@ -171,12 +171,9 @@ func parseESIMFilter(q map[string][]string, lq *esims.ListQuery) error {
 func (s *Server) listESIMs(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	lq := esims.ListQuery{Page: 1, PerPage: esimsDefaultPerPage}
-	if n, set, err := queryInt(q, "page"); err != nil {
+	if n, set, err := queryPage(q); err != nil {
 		return err
 	} else if set {
-		if n < 1 {
-			return fault.Invalidf("page must be 1 or more, got %d", n)
-		}
 		lq.Page = n
 	}
 	if v := q.Get("perPage"); v != "" {

@@ -197,12 +197,9 @@ func lineErr(key string, i int, err error) error {
 func (s *Server) listOrders(w http.ResponseWriter, r *request) error {
 	q := r.URL.Query()
 	oq := orders.Query{Page: 1, Limit: 50}
-	if n, set, err := queryInt(q, "page"); err != nil {
+	if n, set, err := queryPage(q); err != nil {
 		return err
 	} else if set {
-		if n < 1 {
-			return fault.Invalidf("page must be 1 or more, got %d", n)
-		}
 		oq.Page = n
 	}
 	if n, set, err := queryInt(q, "limit"); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/orgs"
 )
 
 type organisationJSON struct {
@@ -57,10 +58,5 @@ func (s *Server) getOrganisation(w http.ResponseWriter, r *request) error {
 	return nil
 }
 
-// maskKey shows enough of the caller's own key to recognise it and no more.
-func maskKey(key string) string {
-	if len(key) <= 10 {
-		return "…"
-	}
-	return key[:6] + "…" + key[len(key)-4:]
-}
+// maskKey shows the caller's own key as its stored hint shows it.
+func maskKey(key string) string { return orgs.KeyHint(key) }

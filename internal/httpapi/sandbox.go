@@ -39,7 +39,23 @@ func (s *Server) sandboxRoutes(mux *http.ServeMux) {
 		{"GET /sandbox/v1/autopilot", s.sandboxAutopilot},
 		{"PUT /sandbox/v1/autopilot", s.sandboxSetAutopilot},
 	} {
-		mux.Handle(rt.pattern, s.api(extension, 1, rt.h))
+		mux.Handle(rt.pattern, s.api(extension, 1, s.sandboxOnly(rt.h)))
+	}
+}
+
+// sandboxOnly is the one check every /sandbox/v1 route makes before it
+// does anything: the controls are enabled on this server and the caller
+// is a sandbox organisation (live organisations get 403 everywhere under
+// /sandbox/v1, whether or not the route's service call would refuse them).
+func (s *Server) sandboxOnly(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *request) error {
+		if _, err := s.sandboxService(); err != nil {
+			return err
+		}
+		if !r.org.Sandbox {
+			return fault.Forbiddenf("%s %s is a sandbox control, which works only for sandbox organisations; this organisation is live", r.Method, r.URL.Path)
+		}
+		return h(w, r)
 	}
 }
 
@@ -310,9 +326,6 @@ func (s *Server) sandboxUsage(w http.ResponseWriter, r *request) error {
 
 // GET /sandbox/v1/esims/{iccid}/sms: what the device received.
 func (s *Server) sandboxSMS(w http.ResponseWriter, r *request) error {
-	if _, err := s.sandboxService(); err != nil {
-		return err
-	}
 	list, err := s.cfg.ESIMs.SMS(r.Context(), r.org.ID, r.PathValue("iccid"))
 	if err != nil {
 		return err
@@ -335,9 +348,6 @@ func (s *Server) sandboxSMS(w http.ResponseWriter, r *request) error {
 // GET /sandbox/v1/callbacks?after=ID&limit=N: every notification the
 // organisation's changes produced, oldest first.
 func (s *Server) sandboxCallbacks(w http.ResponseWriter, r *request) error {
-	if _, err := s.sandboxService(); err != nil {
-		return err
-	}
 	q := r.URL.Query()
 	limit, set, err := queryInt(q, "limit")
 	if err != nil {

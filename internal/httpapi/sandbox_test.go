@@ -495,3 +495,48 @@ func TestVoiceAndSMSAllowances(t *testing.T) {
 		t.Errorf("the number outlived its bundle: %s", res.body)
 	}
 }
+
+// TestSandboxRoutesRefuseLiveOrganisations: every route under
+// /sandbox/v1 answers a live organisation's key with 403 and a message,
+// and leaves its state alone.
+func TestSandboxRoutesRefuseLiveOrganisations(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	_, liveKey, err := e.orgs.Create(context.Background(), orgs.NewOrganisation{Name: "Live Co", Currency: "USD", StartingBalance: money.MustParse("10")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const iccid = "8999901999999999994"
+	for _, rt := range []struct{ method, path, body string }{
+		{"GET", "/sandbox/v1/clock", ""},
+		{"POST", "/sandbox/v1/clock/advance", `{"duration":"1h"}`},
+		{"POST", "/sandbox/v1/esims/" + iccid + "/install", ""},
+		{"POST", "/sandbox/v1/esims/" + iccid + "/uninstall", ""},
+		{"POST", "/sandbox/v1/esims/" + iccid + "/attach", `{"country":"GB"}`},
+		{"POST", "/sandbox/v1/esims/" + iccid + "/usage", `{"bytes":1000}`},
+		{"GET", "/sandbox/v1/esims/" + iccid + "/sms", ""},
+		{"GET", "/sandbox/v1/callbacks", ""},
+		{"GET", "/sandbox/v1/faults", ""},
+		{"POST", "/sandbox/v1/faults", `{"method":"GET","path":"/catalogue","status":503,"count":1}`},
+		{"DELETE", "/sandbox/v1/faults", ""},
+		{"POST", "/sandbox/v1/reset", ""},
+		{"GET", "/sandbox/v1/autopilot", ""},
+		{"PUT", "/sandbox/v1/autopilot", `{"enabled":true}`},
+	} {
+		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
+			var body io.Reader
+			if rt.body != "" {
+				body = strings.NewReader(rt.body)
+			}
+			res := e.do(rt.method, rt.path, body, "X-API-Key", liveKey, "Content-Type", "application/json")
+			if res.status != http.StatusForbidden {
+				t.Fatalf("live organisation: %d %s, want 403", res.status, res.body)
+			}
+			if msg := res.message(t); !strings.Contains(msg, "sandbox") {
+				t.Errorf("message %q does not say the route is for sandbox organisations", msg)
+			}
+		})
+	}
+	if res := e.get("/v2.5/organisation", "X-API-Key", liveKey); res.status != http.StatusOK {
+		t.Fatalf("the live organisation's own API: %d %s", res.status, res.body)
+	}
+}

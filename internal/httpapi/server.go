@@ -7,7 +7,6 @@ import (
 	"context"
 
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
@@ -179,13 +178,7 @@ func requestID(ctx context.Context) string { return web.RequestID(ctx) }
 
 // clientIP is the peer address; esimd does not trust forwarding headers
 // (a proxy in front should do its own limiting or be given a direct path).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+func clientIP(r *http.Request) string { return web.PeerIP(r) }
 
 // healthz answers 200 when the database answers, 503 otherwise.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {

@@ -23,10 +23,21 @@ import (
 // responseExcerpt is how much of a response body the log keeps.
 const responseExcerpt = 512
 
-// leaseSlack is added to the attempt timeout for a claim's lease: a
-// delivery whose result is not recorded by then (the process died) is
-// sent again.
-const leaseSlack = time.Minute
+// A claim leases its chain for leaseAttempts attempt timeouts plus
+// leaseSlack (30 s with the default 10 s timeout): a chain whose results
+// are not recorded by then (the process died) is sent again, by any node.
+// A live node never sends past its lease: it starts an attempt only while
+// the attempt and leaseSlack (time to record the results, and clock skew
+// between nodes) fit before the lease ends, and releases the rest of the
+// chain for the next claim. So a dead node holds its events for at most
+// 30 s, however long the chain.
+const (
+	leaseAttempts = 2
+	leaseSlack    = 10 * time.Second
+)
+
+// leaseTerm is how long a claim holds its chain.
+func (s *Service) leaseTerm() time.Duration { return leaseAttempts*s.timeout + leaseSlack }
 
 // target is an organisation's endpoint as one delivery round sees it.
 type target struct {
@@ -46,6 +57,7 @@ const chainLength = 16
 type job struct {
 	chain []Due // the head first
 	token int64
+	until time.Time // the lease's end
 	t     *target
 	sent  []*sent // one per attempted event, in order
 }
@@ -54,9 +66,8 @@ type job struct {
 type sent struct {
 	due        Due
 	att        Attempt
-	retryAfter time.Duration
-	hasRetry   bool
-	permanent  bool // no point retrying: refused address, unrenderable payload
+	retryAfter time.Duration // the receiver's Retry-After, 0 when none
+	permanent  bool          // no point retrying: refused address, unrenderable payload
 	state      DeliveryState
 }
 
@@ -139,7 +150,7 @@ func (s *Service) cycle(ctx context.Context, finished []*job, org orgs.ID, limit
 			if full {
 				continue // stays due for a later round
 			}
-			j := &job{chain: []Due{d}, token: randomToken(), t: t}
+			j := &job{chain: []Due{d}, token: randomToken(), t: t, until: now.Add(s.leaseTerm())}
 			next, err := s.store.StreamAfter(ctx, d.Event.OrgID, d.Event.ICCID, d.Event.ID, chainLength-1)
 			if err != nil {
 				return err
@@ -150,12 +161,11 @@ func (s *Service) cycle(ctx context.Context, finished []*job, org orgs.ID, limit
 				}
 				j.chain = append(j.chain, f)
 			}
-			until := now.Add(time.Duration(len(j.chain))*s.timeout + leaseSlack)
 			ids := make([]int64, len(j.chain))
 			for i, c := range j.chain {
 				ids[i] = c.Event.ID
 			}
-			if err := s.store.LeaseDeliveries(ctx, ids, j.token, until); err != nil {
+			if err := s.store.LeaseDeliveries(ctx, ids, j.token, j.until); err != nil {
 				return err
 			}
 			counted[t.org.ID]++
@@ -315,7 +325,9 @@ func (s *Service) post(ctx context.Context, t *target, req func(ctx context.Cont
 }
 
 // send attempts a job's events in order and stops after the first that
-// is not delivered or given up, or when stop is closed (a shutdown).
+// is not delivered or given up, when stop is closed (a shutdown), or when
+// the next attempt might not be recorded before the lease ends; the
+// events not attempted are released by record.
 func (s *Service) send(ctx context.Context, j *job, stop <-chan struct{}) {
 	for i, d := range j.chain {
 		if i > 0 {
@@ -324,6 +336,9 @@ func (s *Service) send(ctx context.Context, j *job, stop <-chan struct{}) {
 				return
 			default:
 			}
+		}
+		if s.now().Add(s.timeout + leaseSlack).After(j.until) {
+			return // another node may claim the chain before this attempt is recorded
 		}
 		r := s.attempt(ctx, j.t, d)
 		j.sent = append(j.sent, r)
@@ -348,7 +363,7 @@ func (s *Service) attempt(ctx context.Context, t *target, d Due) *sent {
 		}, &r.att)
 		r.permanent = blocked
 		if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
-			r.retryAfter, r.hasRetry = retryAfter(resp.Header.Get("Retry-After"), s.now())
+			r.retryAfter, _ = retryAfter(resp.Header.Get("Retry-After"), s.now())
 		}
 	}
 	now := s.now()
@@ -387,12 +402,9 @@ func (s *Service) outcome(r *sent, now time.Time) (DeliveryState, string) {
 		}
 		return st, OutcomeFailed
 	}
-	wait := r.retryAfter
-	if !r.hasRetry {
-		s.mu.Lock()
-		wait = Backoff(a.Attempt, s.rnd)
-		s.mu.Unlock()
-	}
+	s.mu.Lock()
+	wait := RetryWait(a.Attempt, r.retryAfter, s.rnd)
+	s.mu.Unlock()
 	st.Status, st.NextAttemptAt = StatusPending, now.Add(wait)
 	return st, OutcomeRetry
 }

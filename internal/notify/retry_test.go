@@ -236,3 +236,75 @@ func TestAttemptTimeout(t *testing.T) {
 		t.Fatalf("after a timeout: %+v", st.DeliveryState)
 	}
 }
+
+// TestRetryWait: a Retry-After never shortens a backoff step, lengthens
+// it only up to max(step, 1 h), and the window stays about three days
+// whatever the receiver asks for.
+func TestRetryWait(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 9))
+	for n := 1; n < notify.MaxAttempts; n++ {
+		nominal := min(20*time.Hour, time.Minute<<(n-1))
+		for _, ra := range []time.Duration{0, time.Second, 2 * time.Second, 30 * time.Second, 2 * time.Minute, 3 * time.Hour, 24 * time.Hour} {
+			d := notify.RetryWait(n, ra, rnd)
+			if d < nominal/2 {
+				t.Fatalf("RetryWait(%d, %s) = %s, below the step's floor %s", n, ra, d, nominal/2)
+			}
+			if reach := max(nominal, time.Hour); d > max(reach, nominal) {
+				t.Fatalf("RetryWait(%d, %s) = %s, past the reach %s", n, ra, d, reach)
+			}
+			if ra > nominal && ra <= time.Hour && d != ra {
+				t.Fatalf("RetryWait(%d, %s) = %s, want the Retry-After honoured", n, ra, d)
+			}
+		}
+	}
+	for _, tc := range []struct {
+		name       string
+		retryAfter time.Duration
+		lo, hi     time.Duration
+	}{
+		{"no Retry-After", 0, 48 * time.Hour, 98 * time.Hour},
+		{"Retry-After: 2", 2 * time.Second, 48 * time.Hour, 98 * time.Hour},
+		{"Retry-After: one day", 24 * time.Hour, 48 * time.Hour, 100 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var total time.Duration
+			for n := 1; n < notify.MaxAttempts; n++ {
+				total += notify.RetryWait(n, tc.retryAfter, rnd)
+			}
+			if total < tc.lo || total > tc.hi {
+				t.Errorf("the %d waits add up to %s, want %s–%s", notify.MaxAttempts-1, total, tc.lo, tc.hi)
+			}
+		})
+	}
+}
+
+// TestShortRetryAfterKeepsTheWindow: a receiver answering 503 with
+// Retry-After: 2 is retried on the backoff schedule, not every 2 s, so
+// the event is not given up within seconds.
+func TestShortRetryAfterKeepsTheWindow(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	rc := newReceiver(t, func(n int, r *http.Request, w http.ResponseWriter) {
+		w.Header().Set("Retry-After", "2")
+		w.WriteHeader(http.StatusServiceUnavailable)
+	})
+	o, _ := e.org("Acme", true, rc.URL, orgs.CallbackV3)
+	id := e.simple(o.ID, "8999901000000000013")
+	for range 10 { // the first step is 30 s at least
+		e.deliver(o.ID)
+		e.clock.Advance(3 * time.Second)
+	}
+	st := e.state(o.ID, id)
+	if rc.count() != 1 || st.Status != notify.StatusPending {
+		t.Fatalf("after 30 s of Retry-After: 2: %d requests, %+v", rc.count(), st.DeliveryState)
+	}
+	// Follow the schedule to the end: the event is given up only after
+	// every attempt, about three days after the first.
+	for st.Status == notify.StatusPending {
+		e.clock.Advance(st.NextAttemptAt.Sub(e.clock.Now()))
+		e.deliver(o.ID)
+		st = e.state(o.ID, id)
+	}
+	if span := e.clock.Now().Sub(t0); st.Status != notify.StatusFailed || st.Attempts != notify.MaxAttempts || span < 48*time.Hour {
+		t.Fatalf("given up after %d attempts over %s (%+v), want %d over two days or more", st.Attempts, span, st.DeliveryState, notify.MaxAttempts)
+	}
+}

@@ -64,6 +64,7 @@ func TestBlockedAddresses(t *testing.T) {
 		"127.0.0.1": true, "127.9.9.9": true, "::1": true, "10.0.0.1": true, "172.16.5.4": true, "192.168.1.1": true,
 		"169.254.169.254": true, "fe80::1": true, "0.0.0.0": true, "::": true, "224.0.0.1": true, "ff02::1": true,
 		"100.64.0.1": true, "fd00::1": true, "::ffff:127.0.0.1": true, "::ffff:10.0.0.1": true, "255.255.255.255": true,
+		"64:ff9b::7f00:1": true, "64:ff9b::a9fe:a9fe": true, "64:ff9b::808:808": true, "64:ff9b:1::1": true,
 		"8.8.8.8": false, "1.1.1.1": false, "2606:4700:4700::1111": false, "93.184.216.34": false,
 	} {
 		if got := blockedReason(netip.MustParseAddr(addr)) != ""; got != blocked {

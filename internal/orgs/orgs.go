@@ -76,7 +76,7 @@ func (o *Organisation) Now(wall time.Time) time.Time {
 type APIKey struct {
 	ID        int64
 	OrgID     ID
-	Hint      string // the key's first characters and last four, for recognising it
+	Hint      string // "…" and the key's last four characters, for recognising it
 	Label     string
 	CreatedAt time.Time
 	RevokedAt *time.Time
@@ -220,7 +220,7 @@ func (s *Service) Create(ctx context.Context, n NewOrganisation) (Organisation, 
 			}
 			o.Balance = e.BalanceAfter
 		}
-		k := APIKey{OrgID: o.ID, Hint: hint(key), Label: n.KeyLabel, CreatedAt: now}
+		k := APIKey{OrgID: o.ID, Hint: KeyHint(key), Label: n.KeyLabel, CreatedAt: now}
 		if err := s.store.InsertAPIKey(ctx, &k, HashKey(key)); err != nil {
 			if fault.Is(err, fault.Conflict) {
 				return fault.Conflictf("that API key is already in use by an organisation; choose another")
@@ -356,7 +356,7 @@ func (s *Service) Ledger(ctx context.Context, id ID, afterID int64, limit int) (
 // (shown once). Errors: NotFound.
 func (s *Service) CreateAPIKey(ctx context.Context, id ID, label string) (APIKey, string, error) {
 	key := NewKey()
-	k := APIKey{OrgID: id, Hint: hint(key), Label: strings.TrimSpace(label), CreatedAt: s.now().UTC()}
+	k := APIKey{OrgID: id, Hint: KeyHint(key), Label: strings.TrimSpace(label), CreatedAt: s.now().UTC()}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.Get(ctx, id); err != nil {
 			return err
@@ -376,7 +376,7 @@ func (s *Service) AddAPIKey(ctx context.Context, id ID, key, label string) (APIK
 	if err := checkKeyFormat(key); err != nil {
 		return APIKey{}, err
 	}
-	k := APIKey{OrgID: id, Hint: hint(key), Label: strings.TrimSpace(label), CreatedAt: s.now().UTC()}
+	k := APIKey{OrgID: id, Hint: KeyHint(key), Label: strings.TrimSpace(label), CreatedAt: s.now().UTC()}
 	err := s.store.InTx(ctx, func(ctx context.Context) error {
 		if _, err := s.Get(ctx, id); err != nil {
 			return err
@@ -448,11 +448,16 @@ func HashKey(key string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-func hint(key string) string {
-	if len(key) <= 10 {
+// KeyHint is how a key is shown once stored: "…" and its last four
+// characters ("…" alone for a key too short to show any). No more: the
+// first characters of a chosen key are as secret as the rest (a
+// 16-character key showed 10 of them), and four tell an organisation's
+// keys apart.
+func KeyHint(key string) string {
+	if len(key) < 16 {
 		return "…"
 	}
-	return key[:6] + "…" + key[len(key)-4:]
+	return "…" + key[len(key)-4:]
 }
 
 func checkKeyFormat(key string) error {

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"net/url"
 	"runtime"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -92,6 +95,31 @@ func mapPostgresErr(err error) error {
 		return fmt.Errorf("%w: %w", errRetry, err)
 	}
 	return err
+}
+
+// postgresOutage reports whether err says PostgreSQL cannot serve: it
+// refuses connections (stopped, starting, too many clients), shut the
+// session down (57P01 admin_shutdown after pg_terminate_backend or a
+// fast shutdown, 57P02, 57P03 cannot_connect_now), lost the connection
+// (class 08), or ran out of disk, memory or I/O (classes 53 and 58).
+func postgresOutage(err error) bool {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case strings.HasPrefix(pe.Code, "08"), strings.HasPrefix(pe.Code, "53"), strings.HasPrefix(pe.Code, "58"),
+			pe.Code == "57P01", pe.Code == "57P02", pe.Code == "57P03", pe.Code == "57P05":
+			return true
+		}
+		return false
+	}
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	// A connection that broke mid-statement: the socket's error, or the
+	// stream ending early.
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET)
 }
 
 // retryPause waits a little, more after each lost race, with jitter so

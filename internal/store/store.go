@@ -27,6 +27,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -36,8 +37,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/ncruces/go-sqlite3"
 	_ "github.com/ncruces/go-sqlite3/driver" // registers "sqlite3"
 	"github.com/pressly/goose/v3"
@@ -81,6 +84,10 @@ type DB struct {
 	// Prepared statements per pool, keyed by SQL text: parsing SQL was a
 	// third of the CPU time of a small request before they were cached.
 	readStmts, writeStmts sync.Map
+
+	// lastOutage is the database's last failure of its own (mapErr), which
+	// Ping reports for a while.
+	lastOutage atomic.Pointer[outageRecord]
 }
 
 // Open opens the database named by dsn: a file path or "file:" URI for
@@ -204,8 +211,23 @@ func (db *DB) migrator(sub fs.FS) (*goose.Provider, error) {
 	return goose.NewProvider(goose.DialectSQLite3, db.write, sub)
 }
 
-// Ping checks that the database answers.
-func (db *DB) Ping(ctx context.Context) error { return db.read.PingContext(ctx) }
+// Ping checks that the database answers and has not failed a statement
+// for want of disk, I/O or a server within the last outageWindow (a full
+// disk leaves reads working while every write fails). Errors: Unavailable.
+func (db *DB) Ping(ctx context.Context) error {
+	if err := db.read.PingContext(ctx); err != nil {
+		if e := db.mapErr(err); fault.Is(e, fault.Unavailable) {
+			return e
+		}
+		return fault.Wrap(fault.Unavailable, err, unavailableMessage)
+	}
+	if o := db.lastOutage.Load(); o != nil {
+		if ago := time.Since(o.at); ago < outageWindow {
+			return fault.Wrap(fault.Unavailable, o.err, "the database failed a statement %s ago", ago.Round(time.Millisecond))
+		}
+	}
+	return nil
+}
 
 type txKey struct{}
 
@@ -481,18 +503,69 @@ func (db *DB) mapErr(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return fault.Wrap(fault.NotFound, err, "not found")
 	}
-	if errors.Is(err, errUnique) || errors.Is(err, errRetry) {
+	var fe *fault.Error
+	if errors.Is(err, errUnique) || errors.Is(err, errRetry) || errors.As(err, &fe) {
 		return err // mapped already
 	}
-	var se *sqlite3.Error
-	if errors.As(err, &se) {
-		switch se.ExtendedCode() {
-		case sqlite3.CONSTRAINT_UNIQUE, sqlite3.CONSTRAINT_PRIMARYKEY:
-			return fault.Wrap(fault.Conflict, fmt.Errorf("%w: %w", errUnique, err), "already exists")
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err // the caller's context ended: not the database's failure
+	}
+	var code sqlite3.ErrorCode
+	if errors.As(err, &code) {
+		switch code {
+		case sqlite3.CONSTRAINT:
+			var x sqlite3.ExtendedErrorCode
+			if errors.As(err, &x) && (x == sqlite3.CONSTRAINT_UNIQUE || x == sqlite3.CONSTRAINT_PRIMARYKEY) {
+				return fault.Wrap(fault.Conflict, fmt.Errorf("%w: %w", errUnique, err), "already exists")
+			}
+		case sqlite3.INTERRUPT:
+			// SQLite interrupts a statement only when its context is done:
+			// the caller went away.
+			return fmt.Errorf("%w: %w", context.Canceled, err)
+		case sqlite3.FULL, sqlite3.IOERR, sqlite3.CANTOPEN:
+			return db.outage(err)
+		case sqlite3.BUSY:
+			// Another process held the file past busy_timeout.
+			return fault.Wrap(fault.Unavailable, err, unavailableMessage)
 		}
 		return err
 	}
+	if errors.Is(err, driver.ErrBadConn) || errors.Is(err, pgconn.ErrConnClosed) {
+		// A connection that broke: database/sql already retried on fresh
+		// ones where it could. Not recorded for Ping: an earlier statement
+		// cancelled mid-flight closes its connection too, and a server
+		// that is really gone also refuses the next connection, which is.
+		return fault.Wrap(fault.Unavailable, err, unavailableMessage)
+	}
+	if db.engine == EnginePostgres && postgresOutage(err) {
+		return db.outage(err)
+	}
 	return mapPostgresErr(err)
+}
+
+// unavailableMessage is what a client is told when the database cannot
+// serve: a 503 with Retry-After, which clients (our SDK among them) retry.
+const unavailableMessage = "the service's database is temporarily unavailable; retry in a few seconds"
+
+// outageWindow is how long Ping reports a database that failed to write
+// (a full disk, an I/O error, a lost server): long enough for a load
+// balancer's health check to see it and stop sending writes, short enough
+// that a recovered database is back in service soon. A write that succeeds
+// does not end it early: on a full disk some writes still fit where others
+// fail.
+const outageWindow = 15 * time.Second
+
+// outage records that the database failed (Ping reports it for
+// outageWindow) and returns err as Unavailable.
+func (db *DB) outage(err error) error {
+	db.lastOutage.Store(&outageRecord{at: time.Now(), err: err})
+	return fault.Wrap(fault.Unavailable, err, unavailableMessage)
+}
+
+// outageRecord is the last failure of the database itself.
+type outageRecord struct {
+	at  time.Time
+	err error
 }
 
 // nanos and fromNanos convert times to and from the stored integer form.

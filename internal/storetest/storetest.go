@@ -16,11 +16,14 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	_ "github.com/jackc/pgx/v5/stdlib"       // registers "pgx"
@@ -159,4 +162,78 @@ func (r *Raw) rebind(query string) string {
 		b.WriteRune(c)
 	}
 	return b.String()
+}
+
+// Proxy is a TCP relay in front of a PostgreSQL server, so that a test
+// can take the database away from a store as a stopped server would:
+// Close drops every relayed connection and closes the port, after which
+// connecting is refused.
+type Proxy struct {
+	ln    net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+	done  bool
+}
+
+// NewProxy starts a relay to the server of the PostgreSQL URL dsn and
+// returns it with dsn pointed at the relay. It is closed when the test
+// ends.
+func NewProxy(tb testing.TB, dsn string) (*Proxy, string) {
+	tb.Helper()
+	u, err := url.Parse(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	target := u.Host
+	if u.Port() == "" {
+		target = net.JoinHostPort(u.Hostname(), "5432")
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p := &Proxy{ln: ln}
+	go p.serve(target)
+	tb.Cleanup(p.Close)
+	u.Host = ln.Addr().String()
+	return p, u.String()
+}
+
+func (p *Proxy) serve(target string) {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		if p.done {
+			p.mu.Unlock()
+			c.Close()
+			s.Close()
+			return
+		}
+		p.conns = append(p.conns, c, s)
+		p.mu.Unlock()
+		go func() { _, _ = io.Copy(s, c); s.Close(); c.Close() }()
+		go func() { _, _ = io.Copy(c, s); s.Close(); c.Close() }()
+	}
+}
+
+// Close drops every connection and stops listening.
+func (p *Proxy) Close() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.done {
+		return
+	}
+	p.done = true
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
 }

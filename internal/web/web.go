@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -73,7 +74,7 @@ type ErrorWriter struct {
 
 // Write answers err.
 func (ew ErrorWriter) Write(w http.ResponseWriter, r *http.Request, err error) {
-	if Cancelled(r.Context(), err) {
+	if fault.Cancelled(r.Context(), err) {
 		ew.Log.Debug("request cancelled by the client", "request_id", RequestID(r.Context()), "method", r.Method, "path", r.URL.Path)
 		return
 	}
@@ -87,8 +88,10 @@ func (ew ErrorWriter) Write(w http.ResponseWriter, r *http.Request, err error) {
 	if what == "" {
 		what = "request failed"
 	}
+	// The peer, never a credential: refused admin attempts are logged
+	// with their source, not with the token they tried.
 	ew.Log.Log(r.Context(), level, what, "request_id", RequestID(r.Context()),
-		"method", r.Method, "path", r.URL.Path, "status", status, "kind", kind.String(), "error", err.Error())
+		"method", r.Method, "path", r.URL.Path, "remote", PeerIP(r), "status", status, "kind", kind.String(), "error", err.Error())
 	if ew.Observe != nil {
 		ew.Observe(kind)
 	}
@@ -98,10 +101,14 @@ func (ew ErrorWriter) Write(w http.ResponseWriter, r *http.Request, err error) {
 	WriteJSON(w, status, Message{Message: fault.MessageOf(err)})
 }
 
-// Cancelled reports whether err is the request's own cancellation: the
-// client went away, so the error is no failure of ours.
-func Cancelled(ctx context.Context, err error) bool {
-	return ctx.Err() != nil && errors.Is(err, context.Canceled)
+// PeerIP is the address the request came from. esimd trusts no forwarding
+// header: a proxy in front does its own limiting or is given a direct path.
+func PeerIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
 }
 
 // Recover turns a panic into a logged 500 with the usual body, so that no

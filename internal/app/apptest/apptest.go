@@ -9,6 +9,7 @@ package apptest
 
 import (
 	"context"
+	"log/slog"
 	"math/rand/v2"
 	"net/http/httptest"
 	"sync"
@@ -86,6 +87,8 @@ type Options struct {
 	RealClock bool
 	// Jitter fixes the callback retry jitter (app.Config.Jitter).
 	Jitter *rand.Rand
+	// Logger receives the application's log lines; nil discards them.
+	Logger *slog.Logger
 }
 
 // Env is one running application.
@@ -131,7 +134,7 @@ func New(tb testing.TB, opt Options) *Env {
 	}
 	a, err := app.New(ctx, app.Config{
 		DB: e.DSN, Now: now, SecretKey: []byte(SecretKey), AdminToken: e.AdminToken,
-		RateLimit: opt.RateLimit, Catalogue: data, Jitter: opt.Jitter,
+		RateLimit: opt.RateLimit, Catalogue: data, Jitter: opt.Jitter, Logger: opt.Logger,
 		DueInterval: 20 * time.Millisecond, DeliveryInterval: 20 * time.Millisecond, AutopilotInterval: 20 * time.Millisecond,
 	})
 	if err != nil {
