@@ -151,7 +151,7 @@ type Assignment struct {
 	LapsesAt                         time.Time
 	EndedAt                          *time.Time
 	Used                             bool
-	AlertsSent                       uint8
+	AlertsSent                       uint16
 }
 
 // HistoryEntry is one line of an eSIM's history.

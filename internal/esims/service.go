@@ -217,6 +217,10 @@ func (s *Service) Assign(ctx context.Context, org *orgs.Organisation, e *ESIM, b
 	if err := s.scheduleInactivity(ctx, e); err != nil {
 		return a, err
 	}
+	// A voice or SMS bundle gives the eSIM its number as it is added.
+	if err := s.syncMSISDN(ctx, e, now, ""); err != nil {
+		return a, err
+	}
 	if err := s.store.UpdateESIM(ctx, e); err != nil {
 		return a, err
 	}
