@@ -483,7 +483,8 @@ func (s *Service) Get(ctx context.Context, orgID orgs.ID, ref string) (Order, er
 	return o, err
 }
 
-// ESIMsOfOrder returns, per line, the eSIMs an order put bundles on.
+// ESIMsOfOrder returns, per line, the eSIMs an order put bundles on,
+// including those since returned (esims.Service.Sold).
 func (s *Service) ESIMsOfOrder(ctx context.Context, o *Order) ([][]esims.ESIM, error) {
 	as, err := s.esims.AssignmentsOfOrder(ctx, o.ID)
 	if err != nil {
@@ -497,7 +498,9 @@ func (s *Service) ESIMsOfOrder(ctx context.Context, o *Order) ([][]esims.ESIM, e
 			units = 1
 		}
 		for j := 0; j < units && k < len(as); j++ {
-			e, err := s.esims.Get(ctx, o.OrgID, as[k].ICCID)
+			// An eSIM the returns process took back is still what the
+			// order sold: the order's history keeps it.
+			e, err := s.esims.Sold(ctx, o.OrgID, as[k].ICCID)
 			if err != nil {
 				return nil, err
 			}
