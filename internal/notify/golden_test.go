@@ -240,6 +240,17 @@ func TestRenderFieldOrder(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("FirstUse\n got %s\nwant %s", got, want)
 	}
+	// Voice and SMS alerts carry their unit at the end of the bundle.
+	voice := json.RawMessage(`{"alertType":"Utilisation","iccid":"8999901000000000013","percentage":50,"bundle":{"id":"7","reference":"r-0","name":"v",` +
+		`"description":"d","initialQuantity":100,"remainingQuantity":50,"unit":"minutes","unlimited":false,"startTime":"2026-03-01T12:00:00Z"}}`)
+	for version, want := range map[string]string{
+		orgs.CallbackV2: `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"name":"v","initialQuantity":100,"remainingQuantity":50,"startTime":"2026-03-01T12:00:00Z","unit":"minutes"},"percentage":50}`,
+		orgs.CallbackV3: `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"id":"7","reference":"r-0","name":"v","description":"d","initialQuantity":100,"remainingQuantity":50,"startTime":"2026-03-01T12:00:00Z","unlimited":false,"unit":"minutes"},"percentage":50}`,
+	} {
+		if got, err := notify.Render(notify.KindUtilisation, voice, version); err != nil || string(got) != want {
+			t.Errorf("%s voice alert\n got %s (%v)\nwant %s", version, got, err, want)
+		}
+	}
 	topup, _ := notify.Render(notify.KindTopup, json.RawMessage(`{"alertType":"Topup","bundle":{"oldAmount":250.5,"newAmount":1250.5}}`), orgs.CallbackV3)
 	if string(topup) != `{"alertType":"Topup","bundle":{"oldAmount":250.5,"newAmount":1250.5}}` {
 		t.Errorf("Topup body %s", topup)
