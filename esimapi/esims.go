@@ -561,6 +561,10 @@ type InstallDetails struct {
 	Bundle    string `json:"bundle,omitempty"`
 	Reference string `json:"reference,omitempty"`
 	RSPURL    string `json:"rspUrl,omitempty"`
+	// Unavailable is set by esimd on an eSIM of the order whose install
+	// data is left out: "deactivated" or "returned" (in the returns
+	// process). Such an entry has no matching ID and cannot be installed.
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // UnmarshalJSON reads firstInstalledDateTime leniently.

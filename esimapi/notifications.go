@@ -64,7 +64,8 @@ type NotificationBundle struct {
 	StartTime         time.Time `json:"startTime"`
 	EndTime           time.Time `json:"endTime"`
 	Unlimited         bool      `json:"unlimited"`
-	// Unit is BYTES, SMSmessages or minutes on newer voice/SMS alerts.
+	// Unit is minutes or SMSmessages on voice and SMS alerts (then the
+	// quantities are minutes or messages); empty or BYTES for data.
 	Unit string `json:"unit,omitempty"`
 }
 
@@ -117,12 +118,16 @@ func (b NotificationBundle) UsedPercent() int {
 	return int((b.InitialQuantity - b.RemainingQuantity) * 100 / b.InitialQuantity)
 }
 
-// UtilisationNotification: data used on a bundle crossed 1, 50, 80 or 100 %.
+// UtilisationNotification: data used on a bundle crossed 50, 80 or 100 %
+// (eSIM Go's FirstUse replaces the 1 % alert), or voice minutes or SMS
+// of a bundle crossed 1, 50, 80 or 100 % (Bundle.Unit minutes or
+// SMSmessages).
 type UtilisationNotification struct {
 	AlertType string `json:"alertType"`
 	ICCID     string `json:"iccid"`
-	// Percentage is the threshold crossed (esimd adds it; zero from eSIM
-	// Go: use Bundle.UsedPercent).
+	// Percentage is the threshold crossed: esimd's extension field
+	// "percentage" of the body, so that the alerts of one usage record
+	// can be told apart. Zero from eSIM Go: use Bundle.UsedPercent.
 	Percentage int                `json:"percentage,omitempty"`
 	Bundle     NotificationBundle `json:"bundle"`
 }

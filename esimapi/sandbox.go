@@ -177,14 +177,24 @@ type Callback struct {
 	ID int64 `json:"id"`
 	// Kind is the alertType or event: Utilisation, FirstUse,
 	// esim.deleted …
-	Kind    string          `json:"kind"`
-	ICCID   string          `json:"iccid,omitempty"`
-	Date    time.Time       `json:"date"`
+	Kind  string    `json:"kind"`
+	ICCID string    `json:"iccid,omitempty"`
+	Date  time.Time `json:"date"`
+	// Body is the callback exactly as the organisation's callback version
+	// sends it to the callback URL.
+	Body json.RawMessage `json:"body,omitempty"`
+	// Payload is what the engine recorded, from which Body is rendered.
 	Payload json.RawMessage `json:"payload"`
 }
 
-// Notification parses Payload.
-func (cb Callback) Notification() (Notification, error) { return ParseNotification(cb.Payload) }
+// Notification parses Body, what a receiver gets (Payload from servers
+// that do not list the body).
+func (cb Callback) Notification() (Notification, error) {
+	if len(cb.Body) > 0 {
+		return ParseNotification(cb.Body)
+	}
+	return ParseNotification(cb.Payload)
+}
 
 // Callbacks calls GET /sandbox/v1/callbacks: the notifications after the
 // one with ID after, oldest first, at most limit (0: 100; at most 1000).

@@ -364,6 +364,11 @@ func (a *app) esimsQR(args []string) error {
 		}
 		bar := a.progress(fmt.Sprintf("writing %d QR codes", len(rows)))
 		for i, r := range rows {
+			if r.Unavailable != "" {
+				fmt.Fprintf(a.stderr, "eSIM %s is %s: no install data, no QR code\n", r.ICCID, r.Unavailable)
+				bar.set(i+1, len(rows))
+				continue
+			}
 			f, err := writeQR(r.ICCID, r.SMDPAddress, r.MatchingID, filepath.Join(dir, r.ICCID+".png"), *size)
 			if err != nil {
 				bar.done()

@@ -307,3 +307,38 @@ var stringFormats = map[string]openapi3.StringFormatValidator{
 }
 
 var dateTimeUTC = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?Z$`)
+
+// usageCallbackPath is the operation by which the v2.5 document describes
+// the usage callback eSIM Go POSTs to the organisation's URL: its request
+// body is the BundleAlert schema.
+const usageCallbackPath = "/your-usage-callback-url/"
+
+// ValidateCallback checks a callback body esimd sends against the schema
+// the v2.5 document gives it. Only the usage callback (Utilisation) has
+// one, BundleAlert, which declares no additionalProperties: false, so
+// esimd's extension fields pass as receivers generated from it accept
+// them. Bodies of other kinds pass unchecked.
+func (v *Validator) ValidateCallback(kind string, body []byte) error {
+	if kind != "Utilisation" {
+		return nil
+	}
+	d := v.docs[v25].doc
+	item := d.Paths.Find(usageCallbackPath)
+	if item == nil || item.Post == nil || item.Post.RequestBody == nil || item.Post.RequestBody.Value == nil {
+		return fmt.Errorf("contract: the v2.5 document no longer describes POST %s; revisit ValidateCallback", usageCallbackPath)
+	}
+	mt := item.Post.RequestBody.Value.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil {
+		return fmt.Errorf("contract: POST %s has no JSON body schema", usageCallbackPath)
+	}
+	var value any
+	if err := json.Unmarshal(body, &value); err != nil {
+		return fmt.Errorf("contract: %s callback body is not JSON: %w", kind, err)
+	}
+	if err := mt.Schema.Value.VisitJSON(value, openapi3.MultiErrors()); err != nil {
+		e := &Error{Method: http.MethodPost, Path: "<callback URL>", Operation: "the usage callback's BundleAlert, v2.5 document"}
+		addValidationError(e, err)
+		return e.orNil()
+	}
+	return nil
+}

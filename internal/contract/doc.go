@@ -143,6 +143,17 @@
 //     v2.4 eSIM details may carry appleInstallUrl. Neither document forbids
 //     any today; the entry guards regenerated copies.
 //
+// # Callbacks
+//
+// [Validator.ValidateCallback] checks a callback body against the schema
+// the v2.5 document gives it: only the usage callback (Utilisation) has
+// one, BundleAlert, the request body of POST /your-usage-callback-url/.
+// It declares no required properties and does not close its objects, so
+// esimd's extensions pass: percentage on Utilisation bodies (which
+// threshold the alert is, notes §4.2 give none) and the bundle's unit on
+// voice and SMS alerts (minutes, SMSmessages, as a newer copy of the
+// vendor's notification page shows).
+//
 // Deliberately not overridden, because the documents already say what the
 // notes decide: allowance units per endpoint (§0.4.1: MB|SMS|MINS on GET
 // /esims/{iccid}/bundles and the catalogue, BYTES|SMS|MINS on GET

@@ -144,7 +144,19 @@ func (s *Service) dueLapse(ctx context.Context, d DueItem) error {
 	if err != nil || (a.State != BundleQueued && a.State != BundleProcessing) {
 		return err
 	}
-	return s.lapse(ctx, &a, d.DueAt)
+	if err := s.lapse(ctx, &a, d.DueAt); err != nil {
+		return err
+	}
+	// A queued voice or SMS bundle holds the eSIM's number: a lapse may
+	// take it (eSIM Go's reasons know no lapse; it is an expiry unused).
+	e, err := s.store.ESIMByID(ctx, a.ESIMID)
+	if err != nil || e.MSISDN == "" {
+		return err
+	}
+	if err := s.syncMSISDN(ctx, &e, d.DueAt, "Bundle expired"); err != nil {
+		return err
+	}
+	return s.store.UpdateESIM(ctx, &e)
 }
 
 // dueInactivity schedules deletion of an eSIM with no live bundle and no

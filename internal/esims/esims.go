@@ -157,7 +157,7 @@ type Assignment struct {
 	// expires later.
 	EndedAt    *time.Time
 	Used       bool
-	AlertsSent uint8
+	AlertsSent uint16
 }
 
 // HistoryEntry is one line of an eSIM's history.

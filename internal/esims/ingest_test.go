@@ -179,8 +179,8 @@ func TestIngestBatchMatchesRecordByRecord(t *testing.T) {
 	if got := batched.esim(esB[3].ICCID); got.ProfileStatus != esims.ProfileReleased {
 		t.Errorf("suspended eSIM's profile is %s: a rejected record's changes were kept", got.ProfileStatus)
 	}
-	if n := len(batched.events("Utilisation")); n != 6 {
-		t.Errorf("%d Utilisation alerts; want 1%%, 50%%, 80%%, 100%% of the 1 GB and 1%%, 50%% of the 2 GB", n)
+	if n := len(batched.events("Utilisation")); n != 4 {
+		t.Errorf("%d Utilisation alerts; want 50%%, 80%%, 100%% of the 1 GB and 50%% of the 2 GB (FirstUse replaces 1%%)", n)
 	}
 	if wB.Records != 9 {
 		t.Errorf("%d usage records marked applied; want 9", wB.Records)

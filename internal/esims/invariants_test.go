@@ -57,7 +57,7 @@ var transitions = func() map[esims.BundleState]map[esims.BundleState]bool {
 type model struct {
 	charged   map[string]int64 // ICCID → bytes charged to it, all records
 	unlimited map[string]bool  // ICCID → ever held an unlimited bundle
-	alerts    map[int64]uint8  // assignment → alert bits last seen
+	alerts    map[int64]uint16 // assignment → alert bits last seen
 	states    map[int64]esims.BundleState
 	remaining map[int64]int64
 }
@@ -70,7 +70,7 @@ func runInvariants(t *testing.T, seed uint64, steps int) {
 	for range nESIMs {
 		iccids = append(iccids, e.installed().ICCID)
 	}
-	m := model{charged: map[string]int64{}, unlimited: map[string]bool{}, alerts: map[int64]uint8{},
+	m := model{charged: map[string]int64{}, unlimited: map[string]bool{}, alerts: map[int64]uint16{},
 		states: map[int64]esims.BundleState{}, remaining: map[int64]int64{}}
 	var log []string
 	// stats show the sequence reached the interesting states; a run that

@@ -93,6 +93,10 @@ func (s *Service) AssignStartingAt(ctx context.Context, org *orgs.Organisation, 
 	if err := s.scheduleInactivity(ctx, e); err != nil {
 		return a, err
 	}
+	// A voice or SMS bundle gives the eSIM its number as it is added.
+	if err := s.syncMSISDN(ctx, e, now, ""); err != nil {
+		return a, err
+	}
 	if err := s.store.UpdateESIM(ctx, e); err != nil {
 		return a, err
 	}

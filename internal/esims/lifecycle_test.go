@@ -401,7 +401,7 @@ func TestUtilisationAlertsOnce(t *testing.T) {
 		want  []float64 // percentages newly alerted
 	}{
 		{5 * MB, nil},
-		{5 * MB, []float64{1}}, // 10 MB of 1 GB
+		{5 * MB, nil}, // 10 MB of 1 GB: 1 %, whose alert FirstUse replaces
 		{5 * MB, nil},
 		{484 * MB, nil}, // 499 MB
 		{1 * MB, []float64{50}},
@@ -428,8 +428,8 @@ func TestUtilisationAlertsOnce(t *testing.T) {
 		}
 	}
 	got := e.assignment(a.ID)
-	if got.State != esims.BundleDepleted || got.RemainingBytes != 0 || got.EndedAt == nil || got.AlertsSent != 1|2|4|8 {
-		t.Errorf("after 1 GB: state %s, remaining %d, ended %v, alerts %b; want depleted, 0, set, 1111", got.State, got.RemainingBytes, got.EndedAt, got.AlertsSent)
+	if got.State != esims.BundleDepleted || got.RemainingBytes != 0 || got.EndedAt == nil || got.AlertsSent != 1|2|4|8|16 {
+		t.Errorf("after 1 GB: state %s, remaining %d, ended %v, alerts %b; want depleted, 0, set, 11111 (FirstUse and the four levels)", got.State, got.RemainingBytes, got.EndedAt, got.AlertsSent)
 	}
 	// One record crossing several thresholds alerts each of them, once.
 	b := e.assign(s.ICCID, b1GB)
@@ -441,7 +441,7 @@ func TestUtilisationAlertsOnce(t *testing.T) {
 			t.Errorf("alert bundle %v, want reference %s with 100 MB left", bundle, b.Reference)
 		}
 	}
-	if diff := cmp.Diff([]float64{1, 50, 80}, got2); diff != "" {
+	if diff := cmp.Diff([]float64{50, 80}, got2); diff != "" {
 		t.Errorf("alerts of one 900 MB record (-want +got):\n%s", diff)
 	}
 	var alerts []string

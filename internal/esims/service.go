@@ -231,6 +231,15 @@ func (s *Service) Device(ctx context.Context, org orgs.ID, iccid string) (ESIM, 
 	return e, err
 }
 
+// Sold returns an eSIM an order of the organisation put a bundle on, also
+// once the returns process took it out of the account (ReturnedAt set): an
+// order keeps what it sold, its ICCID, matching ID and SM-DP+ address, so
+// order history and install data still read it. Errors: Invalid,
+// Forbidden when it is unknown or another organisation's.
+func (s *Service) Sold(ctx context.Context, org orgs.ID, iccid string) (ESIM, error) {
+	return s.Device(ctx, org, iccid)
+}
+
 // CheckICCID applies eSIM Go's input rule: 18 to 22 digits (notes §0.4.10).
 func CheckICCID(iccid string) error {
 	if len(iccid) < 18 || len(iccid) > 22 {

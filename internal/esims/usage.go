@@ -49,11 +49,35 @@ type UsageResult struct {
 // activity for the inactivity check to be moved (see applyUsageTo).
 const inactivityMoveSlack = 24 * time.Hour
 
-// alert thresholds, in percent, with their bit in Assignment.AlertsSent.
-var thresholds = []struct {
-	pct int64
-	bit uint8
-}{{1, 1}, {50, 2}, {80, 4}, {100, 8}}
+// thresholds are the utilisation alert levels, in percent (notes §4.2).
+// Each allowance keeps which it has passed in four bits of
+// Assignment.AlertsSent, from its allowance's shift: bit 0 for 1 %, 1 for
+// 50 %, 2 for 80 %, 3 for 100 %.
+var thresholds = []int64{1, 50, 80, 100}
+
+// allowance is one metered allowance of an assignment, for its
+// Utilisation alerts.
+type allowance struct {
+	// unit is the callback bundle's unit: "" for data (bytes, the field
+	// left out as in eSIM Go's data alerts), minutes or SMSmessages.
+	unit    string
+	shift   uint // the first of its four AlertsSent bits
+	initial func(*Assignment) int64
+	left    func(*Assignment) int64
+}
+
+var (
+	dataAllowance = allowance{"", 0, func(a *Assignment) int64 { return a.InitialBytes }, func(a *Assignment) int64 { return a.RemainingBytes }}
+	// firstUseSent is the AlertsSent bit of a bundle's FirstUse.
+	firstUseSent   uint16 = 1 << 4
+	voiceAllowance        = allowance{"minutes", 5, func(a *Assignment) int64 { return a.InitialMinutes }, func(a *Assignment) int64 { return a.RemainingMinutes }}
+	smsAllowance          = allowance{"SMSmessages", 9, func(a *Assignment) int64 { return a.InitialSMS }, func(a *Assignment) int64 { return a.RemainingSMS }}
+)
+
+// firstUseBytes is the data use that counts as a bundle's first use: eSIM
+// Go measures FirstUse to the nearest kB (notes §4.2), so use that rounds
+// to at least 1 kB.
+const firstUseBytes = 500
 
 // Attach registers an eSIM on a network (FirstAttachment once, CountryChange
 // per the 24-hour rule) in one transaction. Errors: Invalid, Forbidden.
@@ -245,7 +269,7 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 		if charge > 0 {
 			a.Used = true
 		}
-		if err := s.alerts(ctx, &e, a, at); err != nil {
+		if err := s.alerts(ctx, &e, a, charge, at); err != nil {
 			return res, err
 		}
 		if err := s.settle(ctx, &e, a, at); err != nil {
@@ -259,9 +283,10 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 		has   func(*Assignment) bool
 		take  func(*Assignment, int64) int64
 		total *int64
+		al    allowance
 	}{
-		{rec.Minutes, hasVoice, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingMinutes); a.RemainingMinutes -= c; return c }, &res.Minutes},
-		{rec.SMS, hasSMS, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingSMS); a.RemainingSMS -= c; return c }, &res.SMS},
+		{rec.Minutes, hasVoice, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingMinutes); a.RemainingMinutes -= c; return c }, &res.Minutes, voiceAllowance},
+		{rec.SMS, hasSMS, func(a *Assignment, n int64) int64 { c := min(n, a.RemainingSMS); a.RemainingSMS -= c; return c }, &res.SMS, smsAllowance},
 	} {
 		if u.n == 0 {
 			continue
@@ -278,6 +303,9 @@ func (s *Service) applyUsageTo(ctx context.Context, esim *ESIM, o *orgs.Organisa
 		*u.total += u.take(a, u.n)
 		a.Used = true
 		res.Assignment = append(res.Assignment, a.Reference)
+		if err := s.utilisation(ctx, &e, a, u.al, at); err != nil {
+			return res, err
+		}
 		if err := s.settle(ctx, &e, a, at); err != nil {
 			return res, err
 		}
@@ -387,10 +415,11 @@ func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, at ti
 // numbers that never reach a real subscriber.
 const msisdnPrefix = "447700900"
 
-// syncMSISDN gives a sandbox eSIM a phone number while a bundle with voice
-// or SMS is active (MSISDNEnabled) and takes it back when none is
-// (MSISDNDisabled with the reason). Live numbers come from the network, not
-// from esimd.
+// syncMSISDN gives a sandbox eSIM a phone number from the moment a bundle
+// with voice or SMS is added to it (MSISDNEnabled, notes §4.2: the bundle
+// gives the eSIM a number, before any use) and takes it back when no such
+// bundle is left to use (MSISDNDisabled with the reason). Live numbers come
+// from the network, not from esimd.
 func (s *Service) syncMSISDN(ctx context.Context, e *ESIM, at time.Time, reason string) error {
 	as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
 	if err != nil {
@@ -398,7 +427,7 @@ func (s *Service) syncMSISDN(ctx context.Context, e *ESIM, at time.Time, reason 
 	}
 	want := false
 	for _, a := range as {
-		if a.State == BundleActive && (hasVoice(&a) || hasSMS(&a)) {
+		if !a.State.Ended() && (hasVoice(&a) || hasSMS(&a)) {
 			want = true
 		}
 	}
@@ -409,7 +438,7 @@ func (s *Service) syncMSISDN(ctx context.Context, e *ESIM, at time.Time, reason 
 			return err
 		}
 		e.MSISDN = fmt.Sprintf("%s%03d", msisdnPrefix, n%1000)
-		return s.emit(ctx, e, "MSISDNEnabled", map[string]any{"alertType": "MSISDNEnabled", "iccid": e.ICCID, "msisdn": e.MSISDN, "reason": "Bundle started"}, at)
+		return s.emit(ctx, e, "MSISDNEnabled", map[string]any{"alertType": "MSISDNEnabled", "iccid": e.ICCID, "msisdn": e.MSISDN, "reason": "Bundle applied"}, at)
 	case !want && e.MSISDN != "":
 		msisdn := e.MSISDN
 		e.MSISDN = ""
@@ -428,41 +457,80 @@ func (s *Service) start(ctx context.Context, e *ESIM, a *Assignment, at time.Tim
 	if err := s.store.ScheduleDue(ctx, DueItem{OrgID: a.OrgID, Kind: DueBundleExpiry, SubjectID: a.ID, DueAt: end}); err != nil {
 		return err
 	}
-	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistFirstUse, BundleName: a.BundleName, At: at}); err != nil {
-		return err
-	}
-	return s.emit(ctx, e, "FirstUse", map[string]any{"alertType": "FirstUse", "iccid": e.ICCID, "bundle": bundleBody(a)}, at)
+	// FirstUse is sent on the first data use (alerts), which may come later
+	// than a start by a voice minute or an SMS.
+	return s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistFirstUse, BundleName: a.BundleName, At: at})
 }
 
-// alerts emits the Utilisation alerts a charge crossed, once each.
-func (s *Service) alerts(ctx context.Context, e *ESIM, a *Assignment, at time.Time) error {
-	if a.Unlimited || a.InitialBytes == 0 {
+// alerts emits a bundle's data callbacks after a charge of charged bytes:
+// FirstUse on its first data use of about a kB (an unlimited bundle
+// counts no bytes used, so there the charge alone counts), then the
+// Utilisation alerts the charge crossed. FirstUse replaces the 1 % alert
+// (notes §4.2): the 1 % level is kept in the history only.
+func (s *Service) alerts(ctx context.Context, e *ESIM, a *Assignment, charged int64, at time.Time) error {
+	if a.AlertsSent&firstUseSent == 0 {
+		used := charged
+		if !a.Unlimited {
+			used = a.InitialBytes - a.RemainingBytes
+		}
+		if used >= firstUseBytes {
+			a.AlertsSent |= firstUseSent
+			if err := s.emit(ctx, e, "FirstUse", map[string]any{"alertType": "FirstUse", "iccid": e.ICCID, "bundle": bundleBody(a, dataAllowance)}, at); err != nil {
+				return err
+			}
+		}
+	}
+	if a.Unlimited {
 		return nil
 	}
-	used := a.InitialBytes - a.RemainingBytes
-	for _, t := range thresholds {
+	return s.utilisation(ctx, e, a, dataAllowance, at)
+}
+
+// utilisation emits the Utilisation alerts an allowance of a bundle has
+// crossed, once each (notes §4.2: 1, 50, 80, 100 %), each saying which it
+// is in percentage (esimd's extension). Data alerts are recorded in the
+// history and, but for 1 % (replaced by FirstUse), sent; voice and SMS
+// alerts are sent at every level with their unit.
+func (s *Service) utilisation(ctx context.Context, e *ESIM, a *Assignment, al allowance, at time.Time) error {
+	initial := al.initial(a)
+	if initial <= 0 {
+		return nil
+	}
+	used := initial - al.left(a)
+	for i, pct := range thresholds {
+		bit := uint16(1) << (al.shift + uint(i))
 		// used/initial ≥ pct/100, in integers.
-		if a.AlertsSent&t.bit != 0 || used*100 < t.pct*a.InitialBytes {
+		if a.AlertsSent&bit != 0 || used*100 < pct*initial {
 			continue
 		}
-		a.AlertsSent |= t.bit
-		alert := fmt.Sprintf("%d%% Used", t.pct)
-		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistUtilisationAlert, BundleName: a.BundleName, AlertType: alert, At: at}); err != nil {
-			return err
+		a.AlertsSent |= bit
+		if al.unit == "" { // data
+			alert := fmt.Sprintf("%d%% Used", pct)
+			if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistUtilisationAlert, BundleName: a.BundleName, AlertType: alert, At: at}); err != nil {
+				return err
+			}
+			e.LastAction, e.LastActionAt = HistUtilisationAlert, at
+			if pct == 1 {
+				continue
+			}
 		}
-		e.LastAction, e.LastActionAt = HistUtilisationAlert, at
 		if err := s.emit(ctx, e, "Utilisation", map[string]any{"alertType": "Utilisation", "iccid": e.ICCID,
-			"percentage": t.pct, "bundle": bundleBody(a)}, at); err != nil {
+			"percentage": pct, "bundle": bundleBody(a, al)}, at); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// bundleBody is the V3 callback's bundle object (the V2 form is a subset).
-func bundleBody(a *Assignment) map[string]any {
+// bundleBody is the V3 callback's bundle object (the V2 form is a subset),
+// with the quantities of one allowance: bytes, or minutes or messages
+// with their unit.
+func bundleBody(a *Assignment, al allowance) map[string]any {
 	b := map[string]any{"id": fmt.Sprint(a.ID), "reference": a.Reference, "name": a.BundleName, "description": a.Description,
-		"initialQuantity": a.InitialBytes, "remainingQuantity": a.RemainingBytes, "unlimited": a.Unlimited}
+		"initialQuantity": al.initial(a), "remainingQuantity": al.left(a), "unlimited": a.Unlimited}
+	if al.unit != "" {
+		b["unit"] = al.unit
+	}
 	if a.StartedAt != nil {
 		b["startTime"] = *a.StartedAt
 	}

@@ -143,25 +143,33 @@ func (s *Server) serveInstall(w http.ResponseWriter, r *request, refs []string, 
 	var body []byte
 	switch media {
 	case installCSVType:
-		if body, err = installCSV(rows, links); err != nil {
+		if body, err = installCSV(availableRows(rows), links); err != nil {
 			return err
 		}
 		writeInstallFile(w, installCSVType+"; charset=utf-8", name+".csv", body)
 	case installZIPType:
-		if body, err = installZIP(rows, links, s.now()); err != nil {
+		if body, err = installZIP(availableRows(rows), links, s.now()); err != nil {
 			return err
 		}
 		writeInstallFile(w, installZIPType, name+".zip", body)
 	default:
-		items := make([]installJSON, 0, len(rows))
+		items := make([]any, 0, len(rows))
 		for _, row := range rows {
+			if row.unavailable != "" {
+				// Listed, so that the list still accounts for every eSIM of
+				// the order, without what would install it.
+				e := &row.esim
+				items = append(items, unavailableInstallJSON{ICCID: e.ICCID, ProfileStatus: e.ProfileStatus, Bundle: row.bundle,
+					Reference: row.reference, Unavailable: row.unavailable})
+				continue
+			}
 			j, err := newInstallJSON(row, links)
 			if err != nil {
 				return err
 			}
 			items = append(items, j)
 		}
-		if len(items) == 1 {
+		if len(items) == 1 && rows[0].unavailable == "" {
 			writeJSON(w, http.StatusOK, items[0]) // one eSIM: one object, as the documents' example
 		} else {
 			writeJSON(w, http.StatusOK, items)
@@ -228,6 +236,20 @@ type installRow struct {
 	esim      esims.ESIM
 	bundle    string
 	reference string // the assignment reference, <order reference>-<n>
+	// unavailable says why the eSIM's install data is left out: "" (it is
+	// served), installDeactivated or installReturned.
+	unavailable string
+}
+
+// Why an eSIM of an order has no install data (the JSON's "unavailable").
+const (
+	installDeactivated = "deactivated" // v2.5: deleted, or retired after the returns process
+	installReturned    = "returned"    // in the returns process: out of the account
+)
+
+// availableRows are the rows whose install data is served.
+func availableRows(rows []installRow) []installRow {
+	return slices.DeleteFunc(slices.Clone(rows), func(r installRow) bool { return r.unavailable != "" })
 }
 
 // installRows resolves references to the eSIMs they put bundles on, in
@@ -236,10 +258,13 @@ type installRow struct {
 // (<reference>-<n>, as callbacks carry it). Errors: Invalid (malformed
 // reference; an order that failed or put no bundle on an eSIM),
 // Forbidden (another organisation's or unknown), Unavailable with
-// Retry-After while an order is processing, Gone on v2.5 for a
-// deactivated eSIM.
+// Retry-After while an order is processing, Gone on v2.5 when every eSIM
+// asked for is deactivated. Rows of eSIMs that are deactivated (v2.5) or
+// in the returns process are marked unavailable, not served: the others
+// of the reference still are.
 func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *request, refs []string) ([]installRow, error) {
 	var rows []installRow
+	var gone []string // ICCIDs of deactivated eSIMs
 	seen := map[string]esims.ESIM{}
 	for _, ref := range refs {
 		orderRef, only := ref, ""
@@ -267,15 +292,21 @@ func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *requ
 			}
 			e, ok := seen[a.ICCID]
 			if !ok {
-				if e, err = s.cfg.ESIMs.Get(ctx, r.org.ID, a.ICCID); err != nil {
+				// What the order sold, also once returned.
+				if e, err = s.cfg.ESIMs.Sold(ctx, r.org.ID, a.ICCID); err != nil {
 					return nil, err
 				}
 				seen[a.ICCID] = e
 			}
-			if r.version >= 25 && e.State == esims.StateDeactivated {
-				return nil, fault.E(fault.Gone, "eSIM %s of %s has been deactivated; its install details are no longer available", e.ICCID, ref)
+			row := installRow{esim: e, bundle: a.BundleName, reference: a.Reference}
+			switch {
+			case r.version >= 25 && e.State == esims.StateDeactivated:
+				row.unavailable = installDeactivated
+				gone = append(gone, e.ICCID)
+			case e.ReturnedAt != nil:
+				row.unavailable = installReturned
 			}
-			rows = append(rows, installRow{esim: e, bundle: a.BundleName, reference: a.Reference})
+			rows = append(rows, row)
 			n++
 		}
 		switch {
@@ -285,6 +316,10 @@ func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *requ
 		default:
 			return nil, fault.Invalidf("%s put no bundles on eSIMs (an inventory purchase or a top-up); apply inventory with POST /esims/apply and use its applyReference", o.Reference)
 		}
+	}
+	if len(gone) == len(rows) {
+		return nil, fault.E(fault.Gone, "eSIM %s of %s has been deactivated; its install details are no longer available",
+			strings.Join(slices.Compact(gone), ", "), strings.Join(refs, ", "))
 	}
 	return rows, nil
 }
@@ -317,6 +352,17 @@ type installJSON struct {
 	Reference              string `json:"reference"`
 	AppleInstallURL        string `json:"appleInstallUrl,omitempty"`
 	AndroidInstallURL      string `json:"androidInstallUrl,omitempty"`
+}
+
+// unavailableInstallJSON stands in the JSON install data for an eSIM of
+// the order whose install data is left out. Unavailable (esimd's
+// extension) says why: deactivated or returned.
+type unavailableInstallJSON struct {
+	ICCID         string `json:"iccid"`
+	ProfileStatus string `json:"profileStatus"`
+	Bundle        string `json:"bundle"`
+	Reference     string `json:"reference"`
+	Unavailable   string `json:"unavailable"`
 }
 
 func newInstallJSON(row installRow, links installLinks) (installJSON, error) {

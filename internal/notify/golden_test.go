@@ -92,7 +92,7 @@ func engineScenario(t *testing.T, e *env, o orgs.Organisation) {
 	if _, err := engine.Attach(ctx, o.ID, iccid, esims.Registration{Country: "GB", MCC: "234", MNC: "30"}, time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	// FirstUse, then Utilisation at 1, 50, 80 and 100 %.
+	// FirstUse (in place of the 1 % alert), then Utilisation at 50, 80 and 100 %.
 	for _, n := range []int64{10, 490, 300, 200} {
 		e.clock.Advance(time.Hour)
 		if _, err := engine.ApplyUsage(ctx, esims.UsageRecord{Org: o.ID, ICCID: iccid, Bytes: n * mb}); err != nil {
@@ -169,7 +169,11 @@ func TestBodiesGolden(t *testing.T) {
 				}
 			}
 			want := slices.DeleteFunc(slices.Clone(notify.Kinds), func(k string) bool { return k == notify.KindUtilisation })
-			want = append(want, "Utilisation.1", "Utilisation.50", "Utilisation.80", "Utilisation.100")
+			// No Utilisation at 1 %: FirstUse replaces it (notes §4.2).
+			want = append(want, "Utilisation.50", "Utilisation.80", "Utilisation.100")
+			if _, ok := first["Utilisation.1"]; ok {
+				t.Errorf("a 1 %% Utilisation callback was sent besides FirstUse")
+			}
 			for _, k := range want {
 				body, ok := first[k]
 				if !ok {
@@ -214,8 +218,8 @@ func TestRenderFieldOrder(t *testing.T) {
 		version string
 		want    string
 	}{
-		{orgs.CallbackV2, `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"name":"esim_1GB_7D_GB_V2","initialQuantity":1000000000,"remainingQuantity":200000000,"startTime":"2026-03-01T12:00:00Z","endTime":"2026-03-08T12:00:00Z"}}`},
-		{orgs.CallbackV3, `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"id":"42","reference":"0f8c2a8e-5d2b-4f7e-9a51-1c3f1f6f8b10-0","name":"esim_1GB_7D_GB_V2","description":"eSIM, 1GB, 7 Days, United Kingdom, V2","initialQuantity":1000000000,"remainingQuantity":200000000,"startTime":"2026-03-01T12:00:00Z","endTime":"2026-03-08T12:00:00Z","unlimited":false}}`},
+		{orgs.CallbackV2, `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"name":"esim_1GB_7D_GB_V2","initialQuantity":1000000000,"remainingQuantity":200000000,"startTime":"2026-03-01T12:00:00Z","endTime":"2026-03-08T12:00:00Z"},"percentage":80}`},
+		{orgs.CallbackV3, `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"id":"42","reference":"0f8c2a8e-5d2b-4f7e-9a51-1c3f1f6f8b10-0","name":"esim_1GB_7D_GB_V2","description":"eSIM, 1GB, 7 Days, United Kingdom, V2","initialQuantity":1000000000,"remainingQuantity":200000000,"startTime":"2026-03-01T12:00:00Z","endTime":"2026-03-08T12:00:00Z","unlimited":false},"percentage":80}`},
 	} {
 		got, err := notify.Render(notify.KindUtilisation, raw, tc.version)
 		if err != nil {
@@ -235,6 +239,17 @@ func TestRenderFieldOrder(t *testing.T) {
 	want := `{"alertType":"FirstUse","iccid":"8944538532008160222","bundle":{"name":"b","initialQuantity":20000000000,"remainingQuantity":19999999999,"startTime":"2026-03-01T12:00:00Z"}}`
 	if string(got) != want {
 		t.Errorf("FirstUse\n got %s\nwant %s", got, want)
+	}
+	// Voice and SMS alerts carry their unit at the end of the bundle.
+	voice := json.RawMessage(`{"alertType":"Utilisation","iccid":"8999901000000000013","percentage":50,"bundle":{"id":"7","reference":"r-0","name":"v",` +
+		`"description":"d","initialQuantity":100,"remainingQuantity":50,"unit":"minutes","unlimited":false,"startTime":"2026-03-01T12:00:00Z"}}`)
+	for version, want := range map[string]string{
+		orgs.CallbackV2: `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"name":"v","initialQuantity":100,"remainingQuantity":50,"startTime":"2026-03-01T12:00:00Z","unit":"minutes"},"percentage":50}`,
+		orgs.CallbackV3: `{"iccid":"8999901000000000013","alertType":"Utilisation","bundle":{"id":"7","reference":"r-0","name":"v","description":"d","initialQuantity":100,"remainingQuantity":50,"startTime":"2026-03-01T12:00:00Z","unlimited":false,"unit":"minutes"},"percentage":50}`,
+	} {
+		if got, err := notify.Render(notify.KindUtilisation, voice, version); err != nil || string(got) != want {
+			t.Errorf("%s voice alert\n got %s (%v)\nwant %s", version, got, err, want)
+		}
 	}
 	topup, _ := notify.Render(notify.KindTopup, json.RawMessage(`{"alertType":"Topup","bundle":{"oldAmount":250.5,"newAmount":1250.5}}`), orgs.CallbackV3)
 	if string(topup) != `{"alertType":"Topup","bundle":{"oldAmount":250.5,"newAmount":1250.5}}` {

@@ -56,11 +56,20 @@ func Render(kind string, payload json.RawMessage, version string) ([]byte, error
 	var body any
 	switch kind {
 	case KindUtilisation:
+		// percentage is esimd's extension (after eSIM Go's fields): which
+		// threshold this alert is, so that the alerts of one usage record,
+		// whose bundles are alike, can be told apart. Receivers that do not
+		// know it ignore it (BundleAlert allows further properties).
+		var pct *json.Number
+		if n := p.num("percentage"); n != "0" {
+			pct = &n
+		}
 		body = struct {
-			ICCID     string `json:"iccid"`
-			AlertType string `json:"alertType"`
-			Bundle    any    `json:"bundle"`
-		}{p.str("iccid"), p.alert(kind), p.bundle("bundle", v3)}
+			ICCID      string       `json:"iccid"`
+			AlertType  string       `json:"alertType"`
+			Bundle     any          `json:"bundle"`
+			Percentage *json.Number `json:"percentage,omitempty"`
+		}{p.str("iccid"), p.alert(kind), p.bundle("bundle", v3), pct}
 	case KindFirstUse:
 		body = struct {
 			AlertType string `json:"alertType"`
@@ -170,6 +179,7 @@ type bundleV2 struct {
 	RemainingQuantity json.Number `json:"remainingQuantity"`
 	StartTime         string      `json:"startTime,omitempty"`
 	EndTime           string      `json:"endTime,omitempty"`
+	Unit              string      `json:"unit,omitempty"`
 }
 
 // bundleV3 is the usage bundle of V3 bodies: the assignment's id and
@@ -185,6 +195,10 @@ type bundleV3 struct {
 	StartTime         string      `json:"startTime,omitempty"`
 	EndTime           string      `json:"endTime,omitempty"`
 	Unlimited         bool        `json:"unlimited"`
+	// Unit is minutes or SMSmessages on voice and SMS alerts, as a newer
+	// copy of eSIM Go's notification page shows (notes §4.2); data alerts
+	// leave it out (bytes).
+	Unit string `json:"unit,omitempty"`
 }
 
 // payload is a decoded event payload; numbers stay json.Number so that
@@ -212,10 +226,10 @@ func (p payload) bundle(key string, v3 bool) any {
 	if v3 {
 		return bundleV3{ID: b.str("id"), Reference: b.str("reference"), Name: b.str("name"), Description: b.str("description"),
 			InitialQuantity: b.num("initialQuantity"), RemainingQuantity: b.num("remainingQuantity"),
-			StartTime: b.time("startTime"), EndTime: b.time("endTime"), Unlimited: b.boolean("unlimited")}
+			StartTime: b.time("startTime"), EndTime: b.time("endTime"), Unlimited: b.boolean("unlimited"), Unit: b.str("unit")}
 	}
 	return bundleV2{Name: b.str("name"), InitialQuantity: b.num("initialQuantity"), RemainingQuantity: b.num("remainingQuantity"),
-		StartTime: b.time("startTime"), EndTime: b.time("endTime")}
+		StartTime: b.time("startTime"), EndTime: b.time("endTime"), Unit: b.str("unit")}
 }
 
 // alert is the payload's alertType, else the event's kind.

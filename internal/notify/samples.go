@@ -22,7 +22,7 @@ var samples = map[string]string{
 	KindAutoTopup:           `{"alertType":"AutoTopup","bundle":{"oldAmount":40,"newAmount":140}}`,
 	KindESIMGoTopup:         `{"alertType":"eSIMGoTopup","bundle":{"oldAmount":0,"newAmount":1000}}`,
 	KindLowBalance:          `{"alertType":"LowBalance","balanceInfo":{"balance":74.25,"threshold":100,"thresholdPercentRemaining":75}}`,
-	KindInsufficientBalance: `{"alertType":"InsufficientBalance","balanceInfo":{"balance":1.5,"threshold":0,"thresholdPercentRemaining":0}}`,
+	KindInsufficientBalance: `{"alertType":"InsufficientBalance","balanceInfo":{"balance":1.5,"threshold":100,"thresholdPercentRemaining":1}}`,
 	KindMSISDNEnabled:       `{"alertType":"MSISDNEnabled","iccid":"` + sampleICCID + `","msisdn":"447700900123","reason":"Bundle applied"}`,
 	KindMSISDNDisabled:      `{"alertType":"MSISDNDisabled","iccid":"` + sampleICCID + `","msisdn":"447700900123","reason":"Bundle expired"}`,
 	KindDeletionScheduled:   `{"event":"esim.deletion_scheduled","iccid":"` + sampleICCID + `","date":"2026-09-04T12:00:00Z"}`,

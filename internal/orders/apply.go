@@ -88,23 +88,31 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 		// locked only for the draw and the commit. A batch another apply
 		// emptied meanwhile fails the draw, and the store runs the whole
 		// transaction again on fresh figures.
-		draws := map[int64]int{} // batch ID → units to take
+		// Entries of the same bundle share its batches: each entry draws
+		// from what the entries before it left (oldest batch first), so
+		// [X, X] or repeat: N never plans more of a batch than it holds.
+		draws := map[int64]int{}          // batch ID → units to take
+		needed := map[string]int{}        // bundle name → units the entries so far need
+		batchesOf := map[string][]Batch{} // read once per bundle name
 		for _, e := range req.Entries {
 			n := max(e.Repeat, 1)
-			batches, err := s.store.Batches(ctx, orgID, e.Name, now)
-			if err != nil {
-				return err
+			batches, read := batchesOf[e.Name]
+			if !read {
+				if batches, err = s.store.Batches(ctx, orgID, e.Name, now); err != nil {
+					return err
+				}
+				batchesOf[e.Name] = batches
 			}
 			have := 0
 			for _, b := range batches {
 				have += b.Remaining
 			}
-			if have < n {
-				return fault.Forbiddenf("no available %s bundles left in inventory: %d needed, %d available; buy them with POST /orders (assign: false)", e.Name, n, have)
+			if needed[e.Name] += n; have < needed[e.Name] {
+				return fault.Forbiddenf("no available %s bundles left in inventory: %d needed, %d available; buy them with POST /orders (assign: false)", e.Name, needed[e.Name], have)
 			}
 			for _, b := range batches {
-				take := min(n, b.Remaining)
-				if take == 0 {
+				take := min(n, b.Remaining-draws[b.ID])
+				if take <= 0 {
 					continue
 				}
 				draws[b.ID] += take

@@ -127,4 +127,11 @@ type Store interface {
 	// within 0…total. Errors: Invalid otherwise.
 	AdjustBatch(ctx context.Context, id int64, delta int) error
 	TopupsSince(ctx context.Context, org orgs.ID, since time.Time) (money.Amount, error)
+	// LatestLedgerID is the ID of the organisation's newest positive ledger
+	// entry of one of the kinds, 0 when there is none.
+	LatestLedgerID(ctx context.Context, org orgs.ID, kinds ...orgs.LedgerKind) (int64, error)
+	// CountInsufficientBalance counts a refusal in the organisation's
+	// running episode, which a newer ledger mark restarts, and returns the
+	// episode's count (1 for its first).
+	CountInsufficientBalance(ctx context.Context, org orgs.ID, mark int64) (int, error)
 }

@@ -320,16 +320,41 @@ type dueScheduler interface {
 	ScheduleDue(ctx context.Context, d esims.DueItem) error
 }
 
+// InsufficientBalanceLimit is how many InsufficientBalance notifications
+// one episode sends (notes §4.2: "sent up to 10 times"). An episode runs
+// from the first refused order until the balance is topped up; refusals
+// beyond the limit are refused as before, silently.
+const InsufficientBalanceLimit = 10
+
 // insufficientBalance records the InsufficientBalance notification in its
-// own transaction, since the order's was rolled back.
+// own transaction, since the order's was rolled back: the balance, the
+// organisation's alert threshold and the balance as a percentage of it,
+// like LowBalance. A top-up (or a credit) since the episode began starts a
+// new one.
 func (s *Service) insufficientBalance(ctx context.Context, orgID orgs.ID) {
 	_ = s.store.InTx(context.WithoutCancel(ctx), func(ctx context.Context) error {
 		org, err := s.store.Organisation(ctx, orgID)
 		if err != nil {
 			return err
 		}
-		return s.esims.EmitOrgEvent(ctx, orgID, "InsufficientBalance", map[string]any{"alertType": "InsufficientBalance",
-			"balanceInfo": map[string]any{"balance": org.Balance, "threshold": 0, "thresholdPercentRemaining": 0}}, org.Now(s.now()))
+		topup, err := s.store.LatestLedgerID(ctx, orgID, orgs.LedgerTopup, orgs.LedgerCredit)
+		if err != nil {
+			return err
+		}
+		n, err := s.store.CountInsufficientBalance(ctx, orgID, topup)
+		if err != nil || n > InsufficientBalanceLimit {
+			return err
+		}
+		threshold, err := s.balanceThreshold(ctx, orgID)
+		if err != nil {
+			return err
+		}
+		var pct int64
+		if threshold > 0 {
+			pct = int64(org.Balance) * 100 / int64(threshold)
+		}
+		return s.esims.EmitOrgEvent(ctx, orgID, notify.KindInsufficientBalance, map[string]any{"alertType": notify.KindInsufficientBalance,
+			"balanceInfo": map[string]any{"balance": org.Balance, "threshold": threshold, "thresholdPercentRemaining": pct}}, org.Now(s.now()))
 	})
 }
 
@@ -469,7 +494,8 @@ func (s *Service) Get(ctx context.Context, orgID orgs.ID, ref string) (Order, er
 	return o, err
 }
 
-// ESIMsOfOrder returns, per line, the eSIMs an order put bundles on.
+// ESIMsOfOrder returns, per line, the eSIMs an order put bundles on,
+// including those since returned (esims.Service.Sold).
 func (s *Service) ESIMsOfOrder(ctx context.Context, o *Order) ([][]esims.ESIM, error) {
 	as, err := s.esims.AssignmentsOfOrder(ctx, o.ID)
 	if err != nil {
@@ -483,7 +509,9 @@ func (s *Service) ESIMsOfOrder(ctx context.Context, o *Order) ([][]esims.ESIM, e
 			units = 1
 		}
 		for j := 0; j < units && k < len(as); j++ {
-			e, err := s.esims.Get(ctx, o.OrgID, as[k].ICCID)
+			// An eSIM the returns process took back is still what the
+			// order sold: the order's history keeps it.
+			e, err := s.esims.Sold(ctx, o.OrgID, as[k].ICCID)
 			if err != nil {
 				return nil, err
 			}

@@ -262,3 +262,35 @@ func nonNil[T any](s []T) []T {
 	}
 	return s
 }
+
+// LatestLedgerID returns the ID of an organisation's newest positive ledger
+// entry of one of the kinds, 0 when it has none.
+func (db *DB) LatestLedgerID(ctx context.Context, org orgs.ID, kinds ...orgs.LedgerKind) (int64, error) {
+	var newest int64
+	for _, k := range kinds {
+		var id sql.NullInt64
+		if err := db.queryRow(ctx, `SELECT max(id) FROM ledger_entries WHERE org_id = $1 AND kind = $2 AND amount > 0`,
+			org, string(k)).Scan(&id); err != nil {
+			return 0, db.mapErr(err)
+		}
+		newest = max(newest, id.Int64)
+	}
+	return newest, nil
+}
+
+// CountInsufficientBalance counts one more InsufficientBalance refusal in
+// the organisation's running episode and returns its count there, 1 for
+// the first. An episode belongs to a ledger mark (the newest top-up when
+// it began): a newer mark starts a new episode at 1. One statement, so
+// that concurrent refusals count one by one on both engines.
+func (db *DB) CountInsufficientBalance(ctx context.Context, org orgs.ID, mark int64) (int, error) {
+	var n int
+	err := db.queryRowW(ctx, `INSERT INTO insufficient_balance_episodes (org_id, sent, since_ledger_id) VALUES ($1, 1, $2)
+		ON CONFLICT (org_id) DO UPDATE SET
+			sent = CASE WHEN excluded.since_ledger_id > insufficient_balance_episodes.since_ledger_id THEN 1
+				ELSE insufficient_balance_episodes.sent + 1 END,
+			since_ledger_id = CASE WHEN excluded.since_ledger_id > insufficient_balance_episodes.since_ledger_id
+				THEN excluded.since_ledger_id ELSE insufficient_balance_episodes.since_ledger_id END
+		RETURNING sent`, org, mark).Scan(&n)
+	return n, db.mapErr(err)
+}
