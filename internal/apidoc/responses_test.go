@@ -248,6 +248,7 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	c.call("GET", p+"/esims/{iccid}/compatible/{bundle}", p+"/esims/"+iccid+"/compatible/esim_3GB_7D_GB_V2", nil)
 	c.call("POST", p+"/esims/{iccid}/sms", p+"/esims/"+iccid+"/sms", map[string]any{"message": "hello"})
 	c.call("GET", p+"/esims/{iccid}/location", p+"/esims/"+iccid+"/location", nil)
+	c.call("GET", "/v2.2/esims/{iccid}/qr", "/v2.2/esims/"+iccid+"/qr", nil)
 	c.call("POST", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", map[string]any{"suspend": true})
 	c.call("GET", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", nil)
 	c.call("POST", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", map[string]any{"suspend": false})

@@ -39,6 +39,9 @@ func (s *Server) esimRoutes() []route {
 		{method: "GET", path: "/esims/{iccid}/suspend", h: s.esimSuspended, cost: 1, minVersion: 25},
 		{method: "GET", path: "/esims/{iccid}/bundles", h: s.esimBundles, cost: 1},
 		{method: "GET", path: "/esims/{iccid}/bundles/{name}", h: s.esimBundle, cost: 1},
+		// Seen only in v2.2-era client code (notes §2.1 row 35); kept for
+		// those clients.
+		{method: "GET", path: "/esims/{iccid}/qr", h: s.esimQR, cost: 1, maxVersion: 22},
 	}
 }
 
@@ -299,10 +302,7 @@ func (s *Server) getESIM(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	links, err := parseInstallFields(r)
-	if err != nil {
-		return err
-	}
+	links := parseInstallFields(r)
 	e, err := s.cfg.ESIMs.Get(r.Context(), r.org.ID, iccid)
 	if err != nil {
 		return err
