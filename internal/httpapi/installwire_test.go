@@ -197,7 +197,7 @@ func TestLegacyESIMQRCodeIsPNG(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	_, iccids := esimPlace(t, e, e.org.ID, "esim_1GB_7D_GB_V2", 1)
 	var d esimDetails
-	e.get("/v2.5/esims/" + iccids[0]).json(t, &d)
+	e.get("/v2.5/esims/"+iccids[0]).json(t, &d)
 	ac, err := esimid.NewActivationCode(d.SMDPAddress, d.MatchingID)
 	if err != nil {
 		t.Fatal(err)
