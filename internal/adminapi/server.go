@@ -26,6 +26,7 @@ import (
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // Config is what the admin API needs from the process.
@@ -75,6 +76,10 @@ func (s *Server) admin(h handlerFunc) http.Handler {
 			if fault.Is(err, fault.Unauthenticated) {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="esimd admin"`)
 			}
+			s.writeError(w, r, err)
+			return
+		}
+		if err := wiretext.CheckQuery(r.URL.Query()); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -181,6 +186,11 @@ func decodeUpTo(w http.ResponseWriter, r *http.Request, v any, optional bool, li
 			return fault.Invalidf("the request body is larger than %d bytes", limit)
 		}
 		return fault.Invalidf("the request body could not be read")
+	}
+	// Text that is not UTF-8 or holds U+0000 (organisation names, usage
+	// record IDs) is refused here, the same on both engines.
+	if err := wiretext.CheckJSON(b); err != nil {
+		return err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		if optional {

@@ -24,6 +24,7 @@ import (
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // Config is what the API needs from the process.
@@ -117,6 +118,12 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 			return
 		}
+		// Query parameters and path values are text from outside too: the
+		// same rule as bodies (readBodyLimit), before any handler reads one.
+		if err := checkURLText(r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		req := &request{Request: r, version: v, org: org}
 		if done, err := s.injectSandbox(w, req); done {
 			if err != nil {
@@ -128,6 +135,15 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// checkURLText refuses a path or query parameter that holds U+0000 or is
+// not UTF-8 (the customerRef filter, bundle names in paths, …).
+func checkURLText(r *http.Request) error {
+	if err := wiretext.Check("the path", r.URL.Path); err != nil {
+		return err
+	}
+	return wiretext.CheckQuery(r.URL.Query())
 }
 
 // authenticate reads the key from X-API-Key (any letter case, as HTTP

@@ -17,6 +17,7 @@ import (
 
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // ID identifies an organisation.
@@ -470,6 +471,10 @@ func checkKeyFormat(key string) error {
 func validate(o *Organisation) error {
 	if o.Name == "" || utf8.RuneCountInString(o.Name) > 200 {
 		return fault.Invalidf("the organisation name must be 1 to 200 characters long")
+	}
+	// The CLI reaches here without an HTTP edge's check.
+	if err := wiretext.Check("the organisation name", o.Name); err != nil {
+		return err
 	}
 	if len(o.Currency) != 3 || strings.ToUpper(o.Currency) != o.Currency || strings.IndexFunc(o.Currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
 		return fault.Invalidf("currency must be a three-letter ISO 4217 code such as USD, got %q", o.Currency)
