@@ -44,6 +44,10 @@ type Config struct {
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.
 	RateLimit int
+	// RateCosts sets the tokens (X-Ratelimit-Cost) of endpoints named as
+	// routes.go lists them, "GET /catalogue", over DefaultRateCosts; nil
+	// keeps the defaults. ParseRateCosts reads an operator's setting.
+	RateCosts map[string]int
 	// Now is the wall clock; nil means time.Now.
 	Now func() time.Time
 	// Health reports whether the process can serve (database reachable).
@@ -56,6 +60,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *limiter
+	costs   map[string]int // endpoint → tokens, where not 1
 	encoded encodedCatalogueCache
 }
 
@@ -70,6 +75,17 @@ func New(cfg Config) *Server {
 	}
 	if cfg.RateLimit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit)
+	}
+	s.costs = DefaultRateCosts()
+	known := knownEndpoints()
+	for ep, cost := range cfg.RateCosts {
+		if !known[ep] || cost < 1 {
+			// ParseRateCosts refuses these; a Config built in code may not
+			// have gone through it.
+			s.log.Warn("rate cost ignored: not an endpoint, or below 1", "endpoint", ep, "cost", cost)
+			continue
+		}
+		s.costs[ep] = cost
 	}
 	return s
 }
