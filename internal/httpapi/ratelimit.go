@@ -20,10 +20,19 @@ import (
 // networks, the two large reads the documents ask clients to cache.
 // Every other endpoint, esimd's extensions and unknown routes cost 1.
 func DefaultRateCosts() map[string]int {
-	return map[string]int{
-		"GET /catalogue": 5,
-		"GET /networks":  5,
+	out := map[string]int{}
+	for _, c := range defaultRateCosts {
+		out[c.method+" "+c.path] = c.cost
 	}
+	return out
+}
+
+var defaultRateCosts = []struct {
+	method, path string
+	cost         int
+}{
+	{method: "GET", path: "/catalogue", cost: 5},
+	{method: "GET", path: "/networks", cost: 5},
 }
 
 // maxRateCost bounds an operator's cost: far above any sane window.
