@@ -16,6 +16,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		// from the network.
 		{"POST /admin/v1/organisations", s.createOrganisation},
 		{"GET /admin/v1/organisations", s.listOrganisations},
+		{"PATCH /admin/v1/organisations/{org}", s.updateOrganisation},
 		{"POST /admin/v1/usage", s.ingestUsage},
 		// Callback settings: eSIM Go's URL and version, and esimd's additions.
 		{"GET /admin/v1/organisations/{org}/callbacks", s.getCallbacks},

@@ -291,6 +291,7 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	bearer := []string{"Authorization", "Bearer " + adminToken}
 	c.call("POST", "/admin/v1/organisations", "/admin/v1/organisations", map[string]any{"name": "throwaway", "balance": 10}, bearer...)
 	c.call("GET", "/admin/v1/organisations", "/admin/v1/organisations", nil, bearer...)
+	c.call("PATCH", "/admin/v1/organisations/{org}", "/admin/v1/organisations/2", map[string]any{"ipAllowList": []string{"203.0.113.0/24"}}, bearer...)
 	c.call("POST", "/admin/v1/usage", "/admin/v1/usage", map[string]any{"records": []map[string]any{
 		{"recordId": "r1", "iccid": iccid, "bytes": 1000, "mccmnc": "23430", "timestamp": "2026-01-01T00:00:00Z"},
 		{"recordId": "r2", "iccid": "8999901999999999994", "bytes": 1, "country": "GB", "timestamp": "2026-01-01T00:00:00Z"},

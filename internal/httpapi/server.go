@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -130,6 +131,9 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			return
 		}
 		org, err := s.authenticate(r)
+		if err == nil {
+			err = checkAllowList(r, &org)
+		}
 		if err != nil {
 			s.writeError(w, r, err)
 			return
@@ -151,6 +155,22 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// checkAllowList refuses a request from an address outside the
+// organisation's IP allow-list (v2.5 "IP whitelisting", notes §1.2: 403),
+// on every version prefix and on esimd's extensions alike: the list
+// protects the keys, whichever route they are sent to.
+func checkAllowList(r *http.Request, org *orgs.Organisation) error {
+	if len(org.IPAllowList) == 0 {
+		return nil
+	}
+	ip := clientIP(r)
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !org.AllowsIP(addr) {
+		return fault.Forbiddenf("requests from %s are not on this organisation's IP allow-list; ask the operator to add the address", ip)
+	}
+	return nil
 }
 
 // checkURLText refuses a path or query parameter that holds U+0000 or is

@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -47,6 +48,10 @@ type Organisation struct {
 	// empty means every group.
 	Groups  []string
 	Profile Profile
+	// IPAllowList limits the addresses the organisation's keys work from
+	// (v2.5, notes §1.2); empty allows every address. Set by the operator;
+	// ParseIPAllowList reads it.
+	IPAllowList []netip.Prefix
 	// ClockOffset is how far a sandbox organisation's clock runs ahead of the
 	// wall clock; always zero for live organisations.
 	ClockOffset time.Duration
@@ -260,6 +265,9 @@ type Update struct {
 	RefundsEnabled   *bool
 	RefundWindowDays *int
 	Groups           *[]string
+	// IPAllowList replaces the allow-list (entries as ParseIPAllowList
+	// reads them); an empty list allows every address again.
+	IPAllowList *[]string
 }
 
 // Update changes an organisation's settings. The currency can change only
@@ -305,6 +313,11 @@ func (s *Service) Update(ctx context.Context, id ID, u Update) (Organisation, er
 		}
 		if u.Groups != nil {
 			o.Groups = *u.Groups
+		}
+		if u.IPAllowList != nil {
+			if o.IPAllowList, err = ParseIPAllowList(*u.IPAllowList); err != nil {
+				return err
+			}
 		}
 		if !o.Sandbox {
 			o.ClockOffset = 0
