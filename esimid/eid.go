@@ -130,6 +130,66 @@ func eidCheckDigits(body string) string {
 // ParseEID can compare without allocating.
 func eidCheck(body string) int { return 98 - (mod97(body)*100)%97 }
 
+// The fields of an EID in the E.118-based numbering of GSMA SGP.02 and
+// SGP.22 (their annex on the EID), by digit position:
+//
+//	89 049 032 1234512345 123456789012 35
+//	│  │   │   │          │            └ check digits (31–32, ISO 7064 MOD 97-10)
+//	│  │   │   │          └ individual identification number (19–30)
+//	│  │   │   └ issuer-specific version digits (9–18: platform and OS versions)
+//	│  │   └ issuer identifier (6–8)
+//	│  └ country code (3–5, the E.164 country code padded to 3 digits)
+//	└ major industry identifier (1–2, "89": telecommunications)
+//
+// The accessors slice the digits as laid out; ParseEID does not check the
+// layout (see there), so an eUICC numbered otherwise still parses and its
+// fields are then only digit ranges. [EID.FollowsE118] reports whether the
+// EID carries the telecommunications industry identifier.
+const (
+	eidCountryAt    = 2
+	eidIssuerAt     = 5
+	eidVersionAt    = 8
+	eidIndividualAt = 18
+)
+
+// MajorIndustryIdentifier returns digits 1–2: "89" for telecommunications
+// under ITU-T E.118. "" for the zero value.
+func (id EID) MajorIndustryIdentifier() string { return id.digits(0, eidCountryAt) }
+
+// FollowsE118 reports whether the EID starts with the telecommunications
+// major industry identifier 89, as every EID numbered under SGP.02/SGP.22
+// does.
+func (id EID) FollowsE118() bool { return id.MajorIndustryIdentifier() == "89" }
+
+// CountryCode returns digits 3–5: the E.164 country code of the issuer's
+// country, zero-padded to three digits ("049" for Germany, "033" for
+// France, "001" for the North American zone).
+func (id EID) CountryCode() string { return id.digits(eidCountryAt, eidIssuerAt) }
+
+// IssuerID returns digits 6–8: the eUICC issuer (manufacturer)
+// identifier, assigned per country.
+func (id EID) IssuerID() string { return id.digits(eidIssuerAt, eidVersionAt) }
+
+// VersionDigits returns digits 9–18: issuer-specific information that
+// SGP.02 reserves for the platform and operating-system versions of the
+// eUICC.
+func (id EID) VersionDigits() string { return id.digits(eidVersionAt, eidIndividualAt) }
+
+// IndividualID returns digits 19–30: the individual identification number
+// of the eUICC within its issuer and version.
+func (id EID) IndividualID() string { return id.digits(eidIndividualAt, eidBodyLen) }
+
+// CheckDigits returns digits 31–32, the ISO 7064 MOD 97-10 check digits.
+func (id EID) CheckDigits() string { return id.digits(eidBodyLen, EIDLen) }
+
+// digits returns s[from:to], or "" for the zero value.
+func (id EID) digits(from, to int) string {
+	if id.s == "" {
+		return ""
+	}
+	return id.s[from:to]
+}
+
 // IsValid reports whether id is a parsed EID rather than the zero value.
 func (id EID) IsValid() bool { return id.s != "" }
 

@@ -147,3 +147,39 @@ func BenchmarkParseEID(b *testing.B) {
 		}
 	}
 }
+
+// TestEIDFields splits published example EIDs into the fields of the
+// E.118-based layout of SGP.02/SGP.22.
+func TestEIDFields(t *testing.T) {
+	type fields struct {
+		Industry, Country, Issuer, Version, Individual, Check string
+		E118                                                  bool
+	}
+	for _, tc := range []struct {
+		eid  string
+		want fields
+	}{
+		// The example EID of SGP.22's EID annex: Germany (49), issuer 032.
+		{"89049032123451234512345678901235", fields{"89", "049", "032", "1234512345", "123456789012", "35", true}},
+		// An example EID of GSMA RSP test material and open-source LPAs:
+		// the North American zone (1), issuer 012.
+		{"89001012012341234012345678901224", fields{"89", "001", "012", "0123412340", "123456789012", "24", true}},
+		// Test eUICCs numbered outside the plan still parse; the fields are
+		// then only digit ranges.
+		{"12345678901234567890123456789039", fields{"12", "345", "678", "9012345678", "901234567890", "39", false}},
+	} {
+		id := esimid.MustParseEID(tc.eid)
+		got := fields{id.MajorIndustryIdentifier(), id.CountryCode(), id.IssuerID(), id.VersionDigits(), id.IndividualID(), id.CheckDigits(), id.FollowsE118()}
+		if got != tc.want {
+			t.Errorf("%s: fields %+v, want %+v", tc.eid, got, tc.want)
+		}
+		if joined := got.Industry + got.Country + got.Issuer + got.Version + got.Individual + got.Check; joined != tc.eid {
+			t.Errorf("%s: the fields join to %s", tc.eid, joined)
+		}
+	}
+	var zero esimid.EID
+	if zero.CountryCode() != "" || zero.IssuerID() != "" || zero.VersionDigits() != "" || zero.IndividualID() != "" ||
+		zero.CheckDigits() != "" || zero.MajorIndustryIdentifier() != "" || zero.FollowsE118() {
+		t.Error("the zero EID has fields")
+	}
+}

@@ -107,6 +107,10 @@ func FuzzParseEID(f *testing.F) {
 		if again, err := esimid.ParseEID(s); err != nil || again != id {
 			t.Fatalf("ParseEID(%q) = %v, %v; want %v", s, again, err, id)
 		}
+		// The E.118 fields partition the digits.
+		if f := id.MajorIndustryIdentifier() + id.CountryCode() + id.IssuerID() + id.VersionDigits() + id.IndividualID() + id.CheckDigits(); f != s {
+			t.Fatalf("ParseEID(%q): the fields join to %q", s, f)
+		}
 	})
 }
 

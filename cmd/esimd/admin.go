@@ -37,14 +37,19 @@ type orgOut struct {
 	RefundsEnabled   bool         `json:"refundsEnabled"`
 	RefundWindowDays int          `json:"refundWindowDays"`
 	Groups           []string     `json:"groups"`
+	IPAllowList      []string     `json:"ipAllowList"`
 	CreatedAt        time.Time    `json:"createdAt"`
 	APIKey           string       `json:"apiKey,omitempty"` // only when just created
 }
 
 func toOrgOut(o orgs.Organisation) orgOut {
+	allow := make([]string, len(o.IPAllowList))
+	for i, p := range o.IPAllowList {
+		allow[i] = p.String()
+	}
 	return orgOut{ID: o.ID, Name: o.Name, Currency: o.Currency, Sandbox: o.Sandbox, Balance: o.Balance,
 		CallbackURL: o.CallbackURL, CallbackVersion: o.CallbackVersion, RefundsEnabled: o.RefundsEnabled,
-		RefundWindowDays: o.RefundWindowDays, Groups: nonNil(o.Groups), CreatedAt: o.CreatedAt}
+		RefundWindowDays: o.RefundWindowDays, Groups: nonNil(o.Groups), IPAllowList: allow, CreatedAt: o.CreatedAt}
 }
 
 func (e env) printOrgs(c common, list []orgOut) error {
@@ -117,13 +122,14 @@ func (e env) org(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("org "+sub, &c)
 	var of orgFlags
-	var balance, amount, kind, note string
+	var balance, amount, kind, note, ipAllow string
 	switch sub {
 	case "create":
 		of.declare(fs)
 		fs.StringVar(&balance, "balance", "0", "starting balance")
 	case "update":
 		of.declare(fs)
+		fs.StringVar(&ipAllow, "ip-allow", "", `comma-separated CIDR prefixes and addresses the organisation's keys work from ("" allows every address)`)
 	case "credit":
 		fs.StringVar(&amount, "amount", "", "amount to add (negative only with --kind adjustment)")
 		fs.StringVar(&kind, "kind", "topup", "ledger kind: topup, credit or adjustment")
@@ -220,6 +226,9 @@ func (e env) org(ctx context.Context, args []string) error {
 			case "groups":
 				g := splitComma(of.groups)
 				u.Groups = &g
+			case "ip-allow":
+				l := splitComma(ipAllow)
+				u.IPAllowList = &l
 			}
 		})
 		o, err := a.Orgs.Update(ctx, id, u)

@@ -11,6 +11,7 @@ import (
 	"github.com/esimd/esimd/internal/adminapi"
 	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/httpapi"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/store"
@@ -31,6 +32,8 @@ func (e env) serve(ctx context.Context, args []string) error {
 	e.fromEnv(fs, "admin-token", "ESIMD_ADMIN_TOKEN")
 	allowPrivate := fs.Bool("allow-private-callbacks", false, "let live organisations' callbacks reach loopback and private addresses")
 	e.fromEnv(fs, "allow-private-callbacks", "ESIMD_ALLOW_PRIVATE_CALLBACKS")
+	rateCosts := fs.String("rate-costs", "", "tokens an endpoint costs, replacing the defaults: `pairs` such as \"GET /catalogue=2,POST /orders=3\"")
+	e.fromEnv(fs, "rate-costs", "ESIMD_RATE_COSTS")
 	otlpEndpoint := fs.String("otlp-endpoint", "", "OpenTelemetry OTLP/HTTP `collector` for traces (host:port or URL); empty turns tracing off")
 	e.fromEnv(fs, "otlp-endpoint", "ESIMD_OTLP_ENDPOINT")
 	otlpInsecure := fs.Bool("otlp-insecure", false, "send traces to the collector over plain HTTP")
@@ -39,6 +42,10 @@ func (e env) serve(ctx context.Context, args []string) error {
 	e.fromEnv(fs, "trace-sample-ratio", "ESIMD_TRACE_SAMPLE_RATIO")
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	costs, err := httpapi.ParseRateCosts(*rateCosts)
+	if err != nil {
+		return fmt.Errorf("%w: --rate-costs: %v", errUsage, userError(err))
 	}
 	if *otlpEndpoint == "" {
 		*otlpEndpoint = e.getenv("OTEL_EXPORTER_OTLP_ENDPOINT") // the SDK's own variable, as a fallback
@@ -73,7 +80,7 @@ func (e env) serve(ctx context.Context, args []string) error {
 	}
 	defer ln.Close()
 	a, err := app.New(ctx, app.Config{
-		DB: c.db, Logger: log, SecretKey: secret, AdminToken: *adminToken, RateLimit: *rateLimit,
+		DB: c.db, Logger: log, SecretKey: secret, AdminToken: *adminToken, RateLimit: *rateLimit, RateCosts: costs,
 		AllowPrivateCallbacks: *allowPrivate,
 		Tracing:               app.TracingConfig{Endpoint: *otlpEndpoint, Insecure: *otlpInsecure, SampleRatio: *traceRatio},
 	})

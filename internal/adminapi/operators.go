@@ -18,13 +18,18 @@ type organisationJSON struct {
 	Balance          money.Amount `json:"balance"`
 	RefundsEnabled   bool         `json:"refundsEnabled"`
 	RefundWindowDays int          `json:"refundWindowDays"`
+	IPAllowList      []string     `json:"ipAllowList"`
 	CreatedAt        time.Time    `json:"createdAt"`
 	APIKey           string       `json:"apiKey,omitempty"` // only in the answer to a create
 }
 
 func toOrganisationJSON(o orgs.Organisation) organisationJSON {
+	allow := make([]string, len(o.IPAllowList))
+	for i, p := range o.IPAllowList {
+		allow[i] = p.String()
+	}
 	return organisationJSON{ID: o.ID, Name: o.Name, Currency: o.Currency, Sandbox: o.Sandbox, Balance: o.Balance,
-		RefundsEnabled: o.RefundsEnabled, RefundWindowDays: o.RefundWindowDays, CreatedAt: o.CreatedAt}
+		RefundsEnabled: o.RefundsEnabled, RefundWindowDays: o.RefundWindowDays, IPAllowList: allow, CreatedAt: o.CreatedAt}
 }
 
 // POST /admin/v1/organisations {"name", "sandbox", "balance", "currency",
@@ -58,6 +63,36 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 	out := toOrganisationJSON(o)
 	out.APIKey = key
 	writeJSON(w, http.StatusCreated, out)
+	return nil
+}
+
+// PATCH /admin/v1/organisations/{org} {"name", "refundsEnabled",
+// "refundWindowDays", "ipAllowList"}: changes the settings present in the
+// body and keeps the others. ipAllowList lists CIDR prefixes and single
+// addresses; [] allows every address again.
+func (s *Server) updateOrganisation(w http.ResponseWriter, r *http.Request) error {
+	if s.cfg.Orgs == nil {
+		return fault.Forbiddenf("organisation management is not enabled on this server")
+	}
+	id, err := pathInt(r, "org", "the organisation ID")
+	if err != nil {
+		return err
+	}
+	var in struct {
+		Name             *string   `json:"name"`
+		RefundsEnabled   *bool     `json:"refundsEnabled"`
+		RefundWindowDays *int      `json:"refundWindowDays"`
+		IPAllowList      *[]string `json:"ipAllowList"`
+	}
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	o, err := s.cfg.Orgs.Update(r.Context(), orgs.ID(id), orgs.Update{Name: in.Name, RefundsEnabled: in.RefundsEnabled,
+		RefundWindowDays: in.RefundWindowDays, IPAllowList: in.IPAllowList})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toOrganisationJSON(o))
 	return nil
 }
 

@@ -18,6 +18,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 		{"GET /admin/v1/organisations", s.listOrganisations},
 		{"GET /admin/v1/organisations/{org}", s.getOrganisation},
 		{"POST /admin/v1/organisations/{org}/credit", s.creditOrganisation},
+		{"PATCH /admin/v1/organisations/{org}", s.updateOrganisation},
 		{"POST /admin/v1/usage", s.ingestUsage},
 		// Callback settings: eSIM Go's URL and version, and esimd's additions.
 		{"GET /admin/v1/organisations/{org}/callbacks", s.getCallbacks},

@@ -29,6 +29,7 @@ import (
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/web"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // MinTokenLength is the shortest operator admin token accepted: 32
@@ -144,6 +145,10 @@ func (s *Server) admin(h handlerFunc) http.Handler {
 			return
 		}
 		s.throttle.refund(ip)
+		if err := wiretext.CheckQuery(r.URL.Query()); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
 		if err := h(w, r); err != nil {
 			s.writeError(w, r, err)
 		}
@@ -205,6 +210,11 @@ func decodeUpTo(w http.ResponseWriter, r *http.Request, v any, optional bool, li
 			return fault.Invalidf("the request body is larger than %d bytes", limit)
 		}
 		return fault.Invalidf("the request body could not be read")
+	}
+	// Text that is not UTF-8 or holds U+0000 (organisation names, usage
+	// record IDs) is refused here, the same on both engines.
+	if err := wiretext.CheckJSON(b); err != nil {
+		return err
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		if optional {

@@ -217,6 +217,7 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	c.call("GET", p+"/esims/{iccid}/compatible/{bundle}", p+"/esims/"+iccid+"/compatible/esim_3GB_7D_GB_V2", nil)
 	c.call("POST", p+"/esims/{iccid}/sms", p+"/esims/"+iccid+"/sms", map[string]any{"message": "hello"})
 	c.call("GET", p+"/esims/{iccid}/location", p+"/esims/"+iccid+"/location", nil)
+	c.call("GET", "/v2.2/esims/{iccid}/qr", "/v2.2/esims/"+iccid+"/qr", nil)
 	c.call("POST", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", map[string]any{"suspend": true})
 	c.call("GET", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", nil)
 	c.call("POST", p+"/esims/{iccid}/suspend", p+"/esims/"+iccid+"/suspend", map[string]any{"suspend": false})
@@ -265,6 +266,7 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	c.call("GET", "/admin/v1/organisations/{org}", "/admin/v1/organisations/999", nil, bearer...)
 	c.call("POST", "/admin/v1/organisations/{org}/credit", "/admin/v1/organisations/1/credit", map[string]any{"amount": "25.50", "note": "goodwill"}, bearer...)
 	c.call("POST", "/admin/v1/organisations/{org}/credit", "/admin/v1/organisations/1/credit", map[string]any{"amount": -1}, bearer...)
+	c.call("PATCH", "/admin/v1/organisations/{org}", "/admin/v1/organisations/2", map[string]any{"ipAllowList": []string{"203.0.113.0/24"}}, bearer...)
 	c.call("POST", "/admin/v1/usage", "/admin/v1/usage", map[string]any{"records": []map[string]any{
 		{"recordId": "r1", "iccid": iccid, "bytes": 1000, "mccmnc": "23430", "timestamp": "2026-01-01T00:00:00Z"},
 		{"recordId": "r2", "iccid": "8999901999999999994", "bytes": 1, "country": "GB", "timestamp": "2026-01-01T00:00:00Z"},

@@ -49,8 +49,10 @@ type Config struct {
 	// /metrics; "" leaves the admin API off and /metrics open.
 	AdminToken string
 	// RateLimit is tokens per second per client IP on the compatible API;
-	// 0 switches the limit off.
+	// 0 switches the limit off. RateCosts replaces entries of the table of
+	// tokens per endpoint (httpapi.ParseRateCosts reads them from text).
 	RateLimit int
+	RateCosts map[string]int
 	// AllowPrivateCallbacks lets live organisations' callbacks reach
 	// loopback and private addresses.
 	AllowPrivateCallbacks bool
@@ -190,7 +192,7 @@ func (a *App) buildHandler(now func() time.Time) http.Handler {
 	api := httpapi.New(httpapi.Config{
 		Orgs: a.Orgs, Catalogue: a.Catalogue, ESIMs: a.ESIMs, Orders: a.Orders, Logger: a.log,
 		Idempotency: a.Idempotency, Sandbox: a.Sandbox, Notify: a.Notify,
-		RateLimit: a.cfg.RateLimit, Now: now, Health: a.DB.Ping,
+		RateLimit: a.cfg.RateLimit, RateCosts: a.cfg.RateCosts, Now: now, Health: a.DB.Ping,
 		Observer: a.metrics,
 	})
 	admin := adminapi.New(adminapi.Config{Token: a.cfg.AdminToken, Notify: a.Notify, Orgs: a.Orgs,

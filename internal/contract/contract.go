@@ -93,7 +93,7 @@ var registerDecoders sync.Once
 // /v2.2.
 func Load(dir string) (*Validator, error) {
 	registerDecoders.Do(func() {
-		// CSV and ZIP bodies are checked as strings (their content is checked
+		// CSV, ZIP and PNG bodies are checked as strings (their content is checked
 		// separately); kin-openapi's own CSV decoder rewrites the text.
 		raw := func(body io.Reader, _ http.Header, _ *openapi3.SchemaRef, _ openapi3filter.EncodingFn) (any, error) {
 			data, err := io.ReadAll(body)
@@ -101,6 +101,7 @@ func Load(dir string) (*Validator, error) {
 		}
 		openapi3filter.RegisterBodyDecoder("text/csv", raw)
 		openapi3filter.RegisterBodyDecoder("application/zip", raw)
+		openapi3filter.RegisterBodyDecoder("image/png", raw)
 	})
 
 	// The three documents load in parallel: YAML parsing dominates.

@@ -118,6 +118,8 @@
 //   - group-countries (§2.1 row 8; legacy only; inferred): GET
 //     /organisation/groups/{group}/countries returns [{name, region, iso}],
 //     the document's catalogue country object.
+//   - esim-qr-png (§2.1 row 35; legacy only): GET /esims/{iccid}/qr
+//     answers the eSIM's QR code as image/png.
 //   - api-details (§2.1 row 37; v2.0–v2.4 only): GET / returns a list of
 //     strings.
 //   - money-numbers (§1.6): properties price, balance, testCredit, subTotal,

@@ -313,6 +313,25 @@ var overrides = []override{
 		},
 	},
 	{
+		name: "esim-qr-png", notes: "notes §2.1 row 35, §2.2 Legacy GET /esims/{iccid}/qr", in: legacy,
+		// GET /esims/{iccid}/qr, seen in v2.2-era client code, answers the
+		// eSIM's QR code as a PNG image; no document declares it.
+		apply: func(doc *openapi3.T) error {
+			if doc.Paths.Value("/esims/{iccid}/qr") != nil {
+				return fmt.Errorf("the document now declares GET /esims/{iccid}/qr; drop this override")
+			}
+			op := openapi3.NewOperation()
+			op.Parameters = openapi3.Parameters{pathParam("iccid")}
+			png := openapi3.NewContent()
+			png["image/png"] = &openapi3.MediaType{Schema: &openapi3.SchemaRef{Value: openapi3.NewStringSchema().WithFormat("binary")}}
+			op.Responses = openapi3.NewResponses(openapi3.WithStatus(http.StatusOK, &openapi3.ResponseRef{
+				Value: openapi3.NewResponse().WithDescription("OK").WithContent(png),
+			}))
+			doc.Paths.Set("/esims/{iccid}/qr", &openapi3.PathItem{Get: op})
+			return nil
+		},
+	},
+	{
 		name: "api-details", notes: "notes §2.1 row 37, §2.2 Legacy GET /; review #32", in: fromV24Doc,
 		// GET / ("Get API details") existed up to v2.4 and returns a JSON array
 		// of strings (the vendor's Details schema); the v2.4 document dropped it.

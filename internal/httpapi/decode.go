@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // maxBody caps request bodies: the largest legitimate body (an order of
@@ -21,7 +22,11 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	return readBodyLimit(w, r, maxBody)
 }
 
-// readBodyLimit reads a request body of at most limit bytes.
+// readBodyLimit reads a request body of at most limit bytes. Every body
+// of the API is JSON and every one comes through here, so this is where
+// text that is not UTF-8, or holds U+0000, is refused (wiretext) before
+// encoding/json could turn it into U+FFFD or a field could carry a NUL to
+// the database.
 func readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
 	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
@@ -30,6 +35,9 @@ func readBodyLimit(w http.ResponseWriter, r *http.Request, limit int64) ([]byte,
 			return nil, fault.Invalidf("the request body is larger than %d bytes", limit)
 		}
 		return nil, fault.Invalidf("the request body could not be read")
+	}
+	if err := wiretext.CheckJSON(b); err != nil {
+		return nil, err
 	}
 	return b, nil
 }

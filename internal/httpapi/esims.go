@@ -22,23 +22,26 @@ import (
 // those keep their own handlers, and esimsByReference dispatches the rest.
 func (s *Server) esimRoutes() []route {
 	return []route{
-		{method: "GET", path: "/esims", h: s.listESIMs, cost: 1},
-		{method: "PUT", path: "/esims", h: s.updateESIM, cost: 1},
-		{method: "GET", path: "/esims/assignments", h: s.installDetails, cost: 1},
+		{method: "GET", path: "/esims", h: s.listESIMs},
+		{method: "PUT", path: "/esims", h: s.updateESIM},
+		{method: "GET", path: "/esims/assignments", h: s.installDetails},
 		// /esims/assignments/{reference}, /esims/qr/{reference} (deprecated),
 		// /esims/csv/{reference} (deprecated): see esimsByReference.
-		{method: "GET", path: "/esims/{collection}/{reference}", h: s.esimsByReference, cost: 1},
-		{method: "GET", path: "/esims/{iccid}", h: s.getESIM, cost: 1},
-		{method: "DELETE", path: "/esims/{iccid}", h: s.deleteESIM, cost: 1, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/history", h: s.esimHistory, cost: 1},
-		{method: "GET", path: "/esims/{iccid}/refresh", h: s.refreshESIM, cost: 1},
-		{method: "GET", path: "/esims/{iccid}/compatible/{bundle}", h: s.esimCompatible, cost: 1},
-		{method: "POST", path: "/esims/{iccid}/sms", h: s.sendSMS, cost: 1},
-		{method: "GET", path: "/esims/{iccid}/location", h: s.esimLocation, cost: 1},
-		{method: "POST", path: "/esims/{iccid}/suspend", h: s.suspendESIM, cost: 1, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/suspend", h: s.esimSuspended, cost: 1, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/bundles", h: s.esimBundles, cost: 1},
-		{method: "GET", path: "/esims/{iccid}/bundles/{name}", h: s.esimBundle, cost: 1},
+		{method: "GET", path: "/esims/{collection}/{reference}", h: s.esimsByReference},
+		{method: "GET", path: "/esims/{iccid}", h: s.getESIM},
+		{method: "DELETE", path: "/esims/{iccid}", h: s.deleteESIM, minVersion: 25},
+		{method: "GET", path: "/esims/{iccid}/history", h: s.esimHistory},
+		{method: "GET", path: "/esims/{iccid}/refresh", h: s.refreshESIM},
+		{method: "GET", path: "/esims/{iccid}/compatible/{bundle}", h: s.esimCompatible},
+		{method: "POST", path: "/esims/{iccid}/sms", h: s.sendSMS},
+		{method: "GET", path: "/esims/{iccid}/location", h: s.esimLocation},
+		{method: "POST", path: "/esims/{iccid}/suspend", h: s.suspendESIM, minVersion: 25},
+		{method: "GET", path: "/esims/{iccid}/suspend", h: s.esimSuspended, minVersion: 25},
+		{method: "GET", path: "/esims/{iccid}/bundles", h: s.esimBundles},
+		{method: "GET", path: "/esims/{iccid}/bundles/{name}", h: s.esimBundle},
+		// Seen only in v2.2-era client code (notes §2.1 row 35); kept for
+		// those clients.
+		{method: "GET", path: "/esims/{iccid}/qr", h: s.esimQR, maxVersion: 22},
 	}
 }
 
@@ -296,10 +299,7 @@ func (s *Server) getESIM(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
-	links, err := parseInstallFields(r)
-	if err != nil {
-		return err
-	}
+	links := parseInstallFields(r)
 	e, err := s.cfg.ESIMs.Get(r.Context(), r.org.ID, iccid)
 	if err != nil {
 		return err

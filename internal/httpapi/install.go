@@ -4,6 +4,7 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"fmt"
 	"mime"
 	"net/http"
@@ -44,7 +45,11 @@ const (
 // Android one (the v2.4 documents know only the Apple link).
 type installLinks struct{ apple, android bool }
 
-func parseInstallFields(r *request) (installLinks, error) {
+// parseInstallFields reads additionalFields. Both vendor documents declare
+// it a free string, and storefront code in the wild sends values esimd has
+// no column for (qrCode): those are ignored, as eSIM Go does, rather than
+// refused.
+func parseInstallFields(r *request) installLinks {
 	var l installLinks
 	for _, v := range r.URL.Query()["additionalFields"] {
 		for _, f := range splitList(v) {
@@ -54,12 +59,10 @@ func parseInstallFields(r *request) (installLinks, error) {
 				l.android = l.android || r.version >= 25
 			case strings.EqualFold(f, "installUrl"):
 				l.apple, l.android = true, true
-			default:
-				return l, fault.Invalidf("additionalFields accepts appleInstallUrl and installUrl, got %q", truncateText(f, 40))
 			}
 		}
 	}
-	return l, nil
+	return l
 }
 
 // urls returns the requested install links of an eSIM ("" for the others).
@@ -114,10 +117,7 @@ func (s *Server) serveInstall(w http.ResponseWriter, r *request, refs []string, 
 			return err
 		}
 	}
-	links, err := parseInstallFields(r)
-	if err != nil {
-		return err
-	}
+	links := parseInstallFields(r)
 	var unique []string
 	for _, ref := range refs {
 		if !slices.Contains(unique, ref) {
@@ -378,12 +378,13 @@ func newInstallJSON(row installRow, links installLinks) (installJSON, error) {
 }
 
 // installCSV is the CSV install data: the deprecated CSV endpoint's header
-// "ICCID","Matching ID","RSP URL","Bundle" (the RSP URL being the bare
-// SM-DP+ host, notes 0.4.8), then Reference, then the install links asked
-// for. Every field is quoted, as in the vendor's example, which
-// encoding/csv cannot do; the values never hold line breaks.
+// ICCID,Matching ID,RSP URL,Bundle (the RSP URL being the bare SM-DP+
+// host, notes 0.4.8), then Reference, then the install links asked for.
+// encoding/csv quotes a field only where RFC 4180 needs it, so storefront
+// code that splits lines on commas and compares header == "ICCID" works.
 func installCSV(rows []installRow, links installLinks) ([]byte, error) {
 	var b bytes.Buffer
+	cw := csv.NewWriter(&b)
 	header := []string{"ICCID", "Matching ID", "RSP URL", "Bundle", "Reference"}
 	if links.apple {
 		header = append(header, "Apple Install URL")
@@ -391,7 +392,9 @@ func installCSV(rows []installRow, links installLinks) ([]byte, error) {
 	if links.android {
 		header = append(header, "Android Install URL")
 	}
-	writeCSVRecord(&b, header)
+	if err := cw.Write(header); err != nil {
+		return nil, err
+	}
 	for _, row := range rows {
 		e := &row.esim
 		rec := []string{e.ICCID, e.MatchingID, e.SMDPAddress, row.bundle, row.reference}
@@ -405,21 +408,12 @@ func installCSV(rows []installRow, links installLinks) ([]byte, error) {
 		if links.android {
 			rec = append(rec, android)
 		}
-		writeCSVRecord(&b, rec)
-	}
-	return b.Bytes(), nil
-}
-
-func writeCSVRecord(b *bytes.Buffer, fields []string) {
-	for i, f := range fields {
-		if i > 0 {
-			b.WriteByte(',')
+		if err := cw.Write(rec); err != nil {
+			return nil, err
 		}
-		b.WriteByte('"')
-		b.WriteString(strings.ReplaceAll(f, `"`, `""`))
-		b.WriteByte('"')
 	}
-	b.WriteByte('\n')
+	cw.Flush()
+	return b.Bytes(), cw.Error()
 }
 
 // installZIP is a ZIP of one QR code PNG per eSIM (<iccid>.png, encoding
@@ -443,8 +437,11 @@ func installZIP(rows []installRow, links installLinks, modified time.Time) ([]by
 		if err != nil {
 			return nil, err
 		}
-		// PNG is compressed already: store it.
-		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.ICCID + ".png", Method: zip.Store, Modified: modified.UTC()})
+		// Deflated although PNG is compressed already: archive/zip streams
+		// every entry with a data descriptor, and Java's ZipInputStream
+		// (behind many Android and JVM storefront backends) refuses a
+		// stored entry that has one.
+		f, err := zw.CreateHeader(&zip.FileHeader{Name: e.ICCID + ".png", Method: zip.Deflate, Modified: modified.UTC()})
 		if err != nil {
 			return nil, err
 		}
@@ -477,4 +474,32 @@ func writeInstallFile(w http.ResponseWriter, contentType, filename string, body 
 	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filename}))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
+}
+
+// GET /esims/{iccid}/qr (v2.0–v2.2): the eSIM's QR code as a PNG, as
+// v2.2-era client code fetches it one eSIM at a time (notes §2.2 Legacy).
+func (s *Server) esimQR(w http.ResponseWriter, r *request) error {
+	iccid, err := esimPathICCID(r)
+	if err != nil {
+		return err
+	}
+	e, err := s.cfg.ESIMs.Get(r.Context(), r.org.ID, iccid)
+	if err != nil {
+		return err
+	}
+	ac, err := esimid.NewActivationCode(e.SMDPAddress, e.MatchingID)
+	if err != nil {
+		return fmt.Errorf("activation code of eSIM %s: %w", e.ICCID, err)
+	}
+	png, err := ac.QRCodePNG(installQRSize)
+	if err != nil {
+		return err
+	}
+	h := w.Header()
+	h.Set("Cache-Control", "no-store") // an activation code: no cache may keep it
+	h.Set("Content-Type", "image/png")
+	h.Set("Content-Length", strconv.Itoa(len(png)))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(png)
+	return nil
 }

@@ -281,7 +281,6 @@ func TestInstallDataErrors(t *testing.T) {
 		{"/v2.4/esims/qr/" + theirs, "", 403, "not accessible"},
 		{"/v2.5/esims/assignments?reference=" + inventory.Order.Reference, "", 400, "inventory"},
 		{"/v2.5/esims/assignments?reference=" + ref + "-7", "application/json", 400, "no assignment"},
-		{"/v2.5/esims/assignments?reference=" + ref + "&additionalFields=qrCode", "", 400, "additionalFields"},
 		{"/v2.5/esims/assignments?reference=" + ref, "application/xml", 400, "Accept"},
 		{"/v2.5/esims/assignments?reference=" + ref, "text/csv;q=0", 400, "Accept"},
 		{"/v2.5/esims/assignments?reference=" + strings.Join(refs, ","), "", 400, "at most 100"},

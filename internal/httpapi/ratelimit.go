@@ -1,13 +1,90 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
 )
+
+// DefaultRateCosts is the rate-limit cost of every endpoint that does not
+// cost 1 token, keyed as routes.go lists it ("GET /catalogue"). eSIM Go
+// says some endpoints cost more without listing them (notes §1.5: "a
+// 5-token endpoint may be called twice per second"); the one account of
+// which is the vendor's mock, which charges 5 for the catalogue and the
+// networks, the two large reads the documents ask clients to cache.
+// Every other endpoint, esimd's extensions and unknown routes cost 1.
+func DefaultRateCosts() map[string]int {
+	out := map[string]int{}
+	for _, c := range defaultRateCosts {
+		out[c.method+" "+c.path] = c.cost
+	}
+	return out
+}
+
+var defaultRateCosts = []struct {
+	method, path string
+	cost         int
+}{
+	{method: "GET", path: "/catalogue", cost: 5},
+	{method: "GET", path: "/networks", cost: 5},
+}
+
+// maxRateCost bounds an operator's cost: far above any sane window.
+const maxRateCost = 1000
+
+// knownEndpoints are the endpoints a rate cost may name.
+func knownEndpoints() map[string]bool {
+	known := map[string]bool{}
+	for _, rt := range (&Server{}).apiRoutes() {
+		known[rt.endpoint()] = true
+	}
+	return known
+}
+
+// ParseRateCosts reads an operator's rate costs, such as
+// "GET /catalogue=5,POST /orders=2": comma-separated endpoint=tokens
+// pairs, each endpoint as routes.go (and the README) lists it, each cost
+// 1 to 1000. Errors name the entry that is wrong.
+func ParseRateCosts(spec string) (map[string]int, error) {
+	out := map[string]int{}
+	known := knownEndpoints()
+	for _, entry := range strings.Split(spec, ",") {
+		entry = strings.TrimSpace(entry)
+		if entry == "" {
+			continue
+		}
+		ep, n, ok := strings.Cut(entry, "=")
+		if !ok {
+			return nil, fault.Invalidf("rate cost %q must be METHOD /path=tokens, such as GET /catalogue=5", truncateText(entry, 60))
+		}
+		method, path, _ := strings.Cut(strings.TrimSpace(ep), " ")
+		ep = strings.ToUpper(method) + " " + strings.TrimSpace(path)
+		if !known[ep] {
+			return nil, fault.Invalidf("rate cost %q: %q is not an endpoint; use one of %s", truncateText(entry, 60), truncateText(ep, 60),
+				strings.Join(slices.Sorted(maps.Keys(known)), ", "))
+		}
+		cost, err := strconv.Atoi(strings.TrimSpace(n))
+		if err != nil || cost < 1 || cost > maxRateCost {
+			return nil, fault.Invalidf("rate cost %q: the tokens must be a whole number from 1 to %d", truncateText(entry, 60), maxRateCost)
+		}
+		out[ep] = cost
+	}
+	return out, nil
+}
+
+// rateCost is the tokens an endpoint costs.
+func (s *Server) rateCost(endpoint string) int {
+	if c, ok := s.costs[endpoint]; ok {
+		return c
+	}
+	return 1
+}
 
 // limiter is eSIM Go's rate limit: per client IP, a fixed one-second
 // window holding a number of tokens; each request spends its route's cost.

@@ -11,35 +11,37 @@ import (
 type route struct {
 	method, path string
 	h            handlerFunc
-	cost         int        // rate-limit tokens
 	minVersion   apiVersion // 0: all versions
 	maxVersion   apiVersion // 0: no upper bound
 }
 
+// endpoint names the route in the rate-cost table: "GET /catalogue".
+func (rt route) endpoint() string { return rt.method + " " + rt.path }
+
 // apiRoutes is the whole eSIM Go–compatible surface.
 func (s *Server) apiRoutes() []route {
 	routes := []route{
-		{method: "GET", path: "/catalogue", h: s.listCatalogue, cost: 1},
-		{method: "GET", path: "/catalogue/bundle/{name}", h: s.getBundle, cost: 1},
-		{method: "GET", path: "/catalogue/prices", h: s.cataloguePrices, cost: 1, minVersion: 25},
-		{method: "GET", path: "/organisation", h: s.getOrganisation, cost: 1},
-		{method: "GET", path: "/organisation/groups", h: s.listGroups, cost: 1},
+		{method: "GET", path: "/catalogue", h: s.listCatalogue},
+		{method: "GET", path: "/catalogue/bundle/{name}", h: s.getBundle},
+		{method: "GET", path: "/catalogue/prices", h: s.cataloguePrices, minVersion: 25},
+		{method: "GET", path: "/organisation", h: s.getOrganisation},
+		{method: "GET", path: "/organisation/groups", h: s.listGroups},
 		// Seen only in v2.1-era client code; kept for those clients.
-		{method: "GET", path: "/organisation/groups/{group}/countries", h: s.listGroupCountries, cost: 1, maxVersion: 22},
-		{method: "GET", path: "/networks", h: s.listNetworks, cost: 1},
-		{method: "POST", path: "/organisation/balance", h: s.topUp, cost: 1},
-		{method: "POST", path: "/orders", h: s.placeOrder, cost: 1},
-		{method: "GET", path: "/orders", h: s.listOrders, cost: 1},
-		{method: "GET", path: "/orders/{orderReference}", h: s.getOrder, cost: 1},
-		{method: "GET", path: "/inventory", h: s.listInventory, cost: 1},
-		{method: "POST", path: "/inventory/refund", h: s.refundInventory, cost: 1},
-		{method: "POST", path: "/esims/apply", h: s.applyBundles, cost: 1},
-		{method: "POST", path: "/esims/{iccid}/bundles", h: s.applyToESIM, cost: 1}, // deprecated
-		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}", h: s.revokeByName, cost: 1},
-		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/assignments/{assignmentId}", h: s.revokeAssignment, cost: 1},
-		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/applications/{assignmentId}", h: s.revokeAssignment, cost: 1}, // deprecated
+		{method: "GET", path: "/organisation/groups/{group}/countries", h: s.listGroupCountries, maxVersion: 22},
+		{method: "GET", path: "/networks", h: s.listNetworks},
+		{method: "POST", path: "/organisation/balance", h: s.topUp},
+		{method: "POST", path: "/orders", h: s.placeOrder},
+		{method: "GET", path: "/orders", h: s.listOrders},
+		{method: "GET", path: "/orders/{orderReference}", h: s.getOrder},
+		{method: "GET", path: "/inventory", h: s.listInventory},
+		{method: "POST", path: "/inventory/refund", h: s.refundInventory},
+		{method: "POST", path: "/esims/apply", h: s.applyBundles},
+		{method: "POST", path: "/esims/{iccid}/bundles", h: s.applyToESIM}, // deprecated
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}", h: s.revokeByName},
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/assignments/{assignmentId}", h: s.revokeAssignment},
+		{method: "DELETE", path: "/esims/{iccid}/bundles/{name}/applications/{assignmentId}", h: s.revokeAssignment}, // deprecated
 		// "Get API details": listed in the v2.3 and older v2.4 documentation.
-		{method: "GET", path: "/{$}", h: s.apiDetails, cost: 1, maxVersion: 24},
+		{method: "GET", path: "/{$}", h: s.apiDetails, maxVersion: 24},
 	}
 	return append(routes, s.esimRoutes()...)
 }
@@ -52,7 +54,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 			if (rt.minVersion != 0 && v.v < rt.minVersion) || (rt.maxVersion != 0 && v.v > rt.maxVersion) {
 				continue
 			}
-			mux.Handle(rt.method+" "+v.prefix+rt.path, s.api(v.v, rt.cost, rt.h))
+			mux.Handle(rt.method+" "+v.prefix+rt.path, s.api(v.v, s.rateCost(rt.endpoint()), rt.h))
 		}
 	}
 	// esimd's extensions, outside the compatible surface.

@@ -8,6 +8,7 @@ import (
 
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
@@ -19,6 +20,7 @@ import (
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/sandbox"
 	"github.com/esimd/esimd/internal/web"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // Config is what the API needs from the process.
@@ -38,6 +40,10 @@ type Config struct {
 	// RateLimit is the number of tokens per second each client IP may
 	// spend; 0 switches rate limiting off.
 	RateLimit int
+	// RateCosts sets the tokens (X-Ratelimit-Cost) of endpoints named as
+	// routes.go lists them, "GET /catalogue", over DefaultRateCosts; nil
+	// keeps the defaults. ParseRateCosts reads an operator's setting.
+	RateCosts map[string]int
 	// Now is the wall clock; nil means time.Now.
 	Now func() time.Time
 	// Health reports whether the process can serve (database reachable).
@@ -52,6 +58,7 @@ type Server struct {
 	log     *slog.Logger
 	now     func() time.Time
 	limiter *limiter
+	costs   map[string]int // endpoint → tokens, where not 1
 	encoded encodedCatalogueCache
 	errors  web.ErrorWriter
 }
@@ -71,6 +78,17 @@ func New(cfg Config) *Server {
 	s.errors = web.ErrorWriter{Statuses: statusOf, Log: s.log}
 	if cfg.Observer != nil {
 		s.errors.Observe = func(k fault.Kind) { cfg.Observer.ObserveError("api", k) }
+	}
+	s.costs = DefaultRateCosts()
+	known := knownEndpoints()
+	for ep, cost := range cfg.RateCosts {
+		if !known[ep] || cost < 1 {
+			// ParseRateCosts refuses these; a Config built in code may not
+			// have gone through it.
+			s.log.Warn("rate cost ignored: not an endpoint, or below 1", "endpoint", ep, "cost", cost)
+			continue
+		}
+		s.costs[ep] = cost
 	}
 	return s
 }
@@ -111,7 +129,16 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			return
 		}
 		org, err := s.authenticate(r)
+		if err == nil {
+			err = checkAllowList(r, &org)
+		}
 		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		// Query parameters and path values are text from outside too: the
+		// same rule as bodies (readBodyLimit), before any handler reads one.
+		if err := checkURLText(r); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
@@ -126,6 +153,31 @@ func (s *Server) api(v apiVersion, cost int, h handlerFunc) http.Handler {
 			s.writeError(w, r, err)
 		}
 	})
+}
+
+// checkAllowList refuses a request from an address outside the
+// organisation's IP allow-list (v2.5 "IP whitelisting", notes §1.2: 403),
+// on every version prefix and on esimd's extensions alike: the list
+// protects the keys, whichever route they are sent to.
+func checkAllowList(r *http.Request, org *orgs.Organisation) error {
+	if len(org.IPAllowList) == 0 {
+		return nil
+	}
+	ip := clientIP(r)
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !org.AllowsIP(addr) {
+		return fault.Forbiddenf("requests from %s are not on this organisation's IP allow-list; ask the operator to add the address", ip)
+	}
+	return nil
+}
+
+// checkURLText refuses a path or query parameter that holds U+0000 or is
+// not UTF-8 (the customerRef filter, bundle names in paths, …).
+func checkURLText(r *http.Request) error {
+	if err := wiretext.Check("the path", r.URL.Path); err != nil {
+		return err
+	}
+	return wiretext.CheckQuery(r.URL.Query())
 }
 
 // authenticate reads the key from X-API-Key (any letter case, as HTTP

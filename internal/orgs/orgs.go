@@ -9,6 +9,7 @@ import (
 	"crypto/subtle"
 	"encoding/base32"
 	"encoding/hex"
+	"net/netip"
 	"net/url"
 	"strings"
 	"sync"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/wiretext"
 )
 
 // ID identifies an organisation.
@@ -46,6 +48,10 @@ type Organisation struct {
 	// empty means every group.
 	Groups  []string
 	Profile Profile
+	// IPAllowList limits the addresses the organisation's keys work from
+	// (v2.5, notes §1.2); empty allows every address. Set by the operator;
+	// ParseIPAllowList reads it.
+	IPAllowList []netip.Prefix
 	// ClockOffset is how far a sandbox organisation's clock runs ahead of the
 	// wall clock; always zero for live organisations.
 	ClockOffset time.Duration
@@ -259,6 +265,9 @@ type Update struct {
 	RefundsEnabled   *bool
 	RefundWindowDays *int
 	Groups           *[]string
+	// IPAllowList replaces the allow-list (entries as ParseIPAllowList
+	// reads them); an empty list allows every address again.
+	IPAllowList *[]string
 }
 
 // Update changes an organisation's settings. The currency can change only
@@ -304,6 +313,11 @@ func (s *Service) Update(ctx context.Context, id ID, u Update) (Organisation, er
 		}
 		if u.Groups != nil {
 			o.Groups = *u.Groups
+		}
+		if u.IPAllowList != nil {
+			if o.IPAllowList, err = ParseIPAllowList(*u.IPAllowList); err != nil {
+				return err
+			}
 		}
 		if !o.Sandbox {
 			o.ClockOffset = 0
@@ -475,6 +489,10 @@ func checkKeyFormat(key string) error {
 func validate(o *Organisation) error {
 	if o.Name == "" || utf8.RuneCountInString(o.Name) > 200 {
 		return fault.Invalidf("the organisation name must be 1 to 200 characters long")
+	}
+	// The CLI reaches here without an HTTP edge's check.
+	if err := wiretext.Check("the organisation name", o.Name); err != nil {
+		return err
 	}
 	if len(o.Currency) != 3 || strings.ToUpper(o.Currency) != o.Currency || strings.IndexFunc(o.Currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
 		return fault.Invalidf("currency must be a three-letter ISO 4217 code such as USD, got %q", o.Currency)

@@ -74,3 +74,10 @@ func MigrateTo(ctx context.Context, db *DB, version int64) error {
 	_, err = p.UpTo(ctx, version)
 	return err
 }
+
+// ExecForTest runs a statement on the writer, for tests that set up rows of
+// an older schema the store's methods no longer write.
+func ExecForTest(ctx context.Context, db *DB, query string, args ...any) error {
+	_, err := db.write.ExecContext(ctx, db.sql(query), args...)
+	return err
+}

@@ -27,8 +27,11 @@ func TestMigrationShortensKeyHints(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	o := orgs.Organisation{Name: "Acme", Currency: "USD", CallbackVersion: "V3", RefundWindowDays: 60, CreatedAt: now, UpdatedAt: now}
-	if err := db.InsertOrganisation(ctx, &o); err != nil {
+	// The organisation as the schema at version 10 holds it: the store's
+	// InsertOrganisation writes the columns of the latest schema.
+	o := orgs.Organisation{ID: 1}
+	if err := store.ExecForTest(ctx, db, `INSERT INTO organisations (id, name, currency, sandbox, created_at, updated_at)
+		VALUES (1, 'Acme', 'USD', FALSE, $1, $1)`, now.UnixNano()); err != nil {
 		t.Fatal(err)
 	}
 	for i, h := range []string{"esimd_…0001", "abcdef…mnop", "…"} {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -16,25 +18,55 @@ import (
 const orgColumns = `id, name, currency, sandbox, balance, callback_url, callback_version,
 	refunds_enabled, refund_window_days, groups, tax_liable, addr1, addr2, city, country,
 	postcode, business_type, website, product_description, notes, clock_offset_ns,
-	created_at, updated_at`
+	created_at, updated_at, ip_allow_list`
 
 func scanOrg(sc interface{ Scan(...any) error }) (orgs.Organisation, error) {
 	var o orgs.Organisation
-	var groups string
+	var groups, allow string
 	var offset, created, updated int64
 	err := sc.Scan(&o.ID, &o.Name, &o.Currency, &o.Sandbox, &o.Balance, &o.CallbackURL, &o.CallbackVersion,
 		&o.RefundsEnabled, &o.RefundWindowDays, &groups, &o.Profile.TaxLiable, &o.Profile.Addr1, &o.Profile.Addr2,
 		&o.Profile.City, &o.Profile.Country, &o.Profile.Postcode, &o.Profile.BusinessType, &o.Profile.Website,
-		&o.Profile.ProductDescription, &o.Profile.Notes, &offset, &created, &updated)
+		&o.Profile.ProductDescription, &o.Profile.Notes, &offset, &created, &updated, &allow)
 	if err != nil {
 		return o, err
 	}
 	if err := json.Unmarshal([]byte(groups), &o.Groups); err != nil {
 		return o, err
 	}
+	if o.IPAllowList, err = scanAllowList(allow); err != nil {
+		return o, err
+	}
 	o.ClockOffset = time.Duration(offset)
 	o.CreatedAt, o.UpdatedAt = fromNanos(created), fromNanos(updated)
 	return o, nil
+}
+
+// allowListText is the stored form of an IP allow-list: canonical
+// prefixes, comma-separated.
+func allowListText(list []netip.Prefix) string {
+	parts := make([]string, len(list))
+	for i, p := range list {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// scanAllowList reads allowListText back; a stored entry that does not
+// parse is corruption and an error.
+func scanAllowList(s string) ([]netip.Prefix, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var out []netip.Prefix
+	for _, part := range strings.Split(s, ",") {
+		p, err := netip.ParsePrefix(part)
+		if err != nil {
+			return nil, fmt.Errorf("stored IP allow-list entry %q: %w", part, err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // InsertOrganisation stores a new organisation and sets o.ID. The balance
@@ -48,12 +80,13 @@ func (db *DB) InsertOrganisation(ctx context.Context, o *orgs.Organisation) erro
 	err = db.queryRowW(ctx, `INSERT INTO organisations (name, currency, sandbox, balance, callback_url,
 		callback_version, refunds_enabled, refund_window_days, groups, tax_liable, addr1, addr2, city,
 		country, postcode, business_type, website, product_description, notes, clock_offset_ns,
-		created_at, updated_at)
-		VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)
+		created_at, updated_at, ip_allow_list)
+		VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
 		RETURNING id`,
 		o.Name, o.Currency, o.Sandbox, o.CallbackURL, o.CallbackVersion, o.RefundsEnabled, o.RefundWindowDays,
 		string(groups), p.TaxLiable, p.Addr1, p.Addr2, p.City, p.Country, p.Postcode, p.BusinessType, p.Website,
-		p.ProductDescription, p.Notes, int64(o.ClockOffset), nanos(o.CreatedAt), nanos(o.UpdatedAt)).Scan(&o.ID)
+		p.ProductDescription, p.Notes, int64(o.ClockOffset), nanos(o.CreatedAt), nanos(o.UpdatedAt),
+		allowListText(o.IPAllowList)).Scan(&o.ID)
 	o.Balance = 0
 	return db.mapErr(err)
 }
@@ -69,10 +102,11 @@ func (db *DB) UpdateOrganisation(ctx context.Context, o *orgs.Organisation) erro
 	res, err := db.exec(ctx, `UPDATE organisations SET name = $2, currency = $3, sandbox = $4, callback_url = $5,
 		callback_version = $6, refunds_enabled = $7, refund_window_days = $8, groups = $9, tax_liable = $10,
 		addr1 = $11, addr2 = $12, city = $13, country = $14, postcode = $15, business_type = $16, website = $17,
-		product_description = $18, notes = $19, clock_offset_ns = $20, updated_at = $21 WHERE id = $1`,
+		product_description = $18, notes = $19, clock_offset_ns = $20, updated_at = $21, ip_allow_list = $22 WHERE id = $1`,
 		o.ID, o.Name, o.Currency, o.Sandbox, o.CallbackURL, o.CallbackVersion, o.RefundsEnabled,
 		o.RefundWindowDays, string(groups), p.TaxLiable, p.Addr1, p.Addr2, p.City, p.Country, p.Postcode,
-		p.BusinessType, p.Website, p.ProductDescription, p.Notes, int64(o.ClockOffset), nanos(o.UpdatedAt))
+		p.BusinessType, p.Website, p.ProductDescription, p.Notes, int64(o.ClockOffset), nanos(o.UpdatedAt),
+		allowListText(o.IPAllowList))
 	if err != nil {
 		return err
 	}

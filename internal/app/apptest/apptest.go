@@ -74,8 +74,10 @@ type Options struct {
 	// to run with the admin API off.
 	AdminToken string
 	NoAdmin    bool
-	// RateLimit is tokens per second per client IP; 0 is off.
+	// RateLimit is tokens per second per client IP; 0 is off. RateCosts
+	// replaces entries of the table of tokens per endpoint.
 	RateLimit int
+	RateCosts map[string]int
 	// Workers are started with fast intervals (20 ms) and stopped when
 	// the test ends; 0 starts none (the tests drive due work themselves).
 	Workers app.Workers
@@ -134,7 +136,7 @@ func New(tb testing.TB, opt Options) *Env {
 	}
 	a, err := app.New(ctx, app.Config{
 		DB: e.DSN, Now: now, SecretKey: []byte(SecretKey), AdminToken: e.AdminToken,
-		RateLimit: opt.RateLimit, Catalogue: data, Jitter: opt.Jitter, Logger: opt.Logger,
+		RateLimit: opt.RateLimit, RateCosts: opt.RateCosts, Catalogue: data, Jitter: opt.Jitter, Logger: opt.Logger,
 		DueInterval: 20 * time.Millisecond, DeliveryInterval: 20 * time.Millisecond, AutopilotInterval: 20 * time.Millisecond,
 	})
 	if err != nil {

@@ -1,7 +1,8 @@
 // Package demodata holds the demo catalogue: the November 2025 wholesale
 // rate sheet (/work/shared/data/ratesheet-2025-11 in the project's shared
 // data, ../shared/data/ratesheet-2025-11 from the module root) read by
-// package ratesheet and checked in as catalogue.json, which is embedded.
+// package ratesheet, plus a handful of demo voice and SMS bundles derived
+// from it (voicesms.go), checked in as catalogue.json, which is embedded.
 //
 // Regenerate it with go generate (or the command in the go:generate line)
 // after changing the rate-sheet parser or the sheet; a test fails while the

@@ -42,7 +42,7 @@ func load(t *testing.T) catalogue.Data {
 // from the rate sheet.
 func TestGenerated(t *testing.T) {
 	needSheet(t)
-	d, err := ratesheet.Load(os.DirFS(sheetDir))
+	d, _, err := FromRateSheet(os.DirFS(sheetDir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +150,8 @@ func sheetBundles(t *testing.T, file string) map[string]string {
 }
 
 // TestEveryBundle checks that every bundle of every sheet is in the demo
-// catalogue, in the right group, at the sheet's price, and nothing else is.
+// catalogue, in the right group, at the sheet's price, and nothing else is
+// but the demo voice and SMS bundles (TestVoiceSMSBundles).
 func TestEveryBundle(t *testing.T) {
 	needSheet(t)
 	d := load(t)
@@ -158,6 +159,9 @@ func TestEveryBundle(t *testing.T) {
 	for _, b := range d.Bundles {
 		if len(b.Groups) != 1 {
 			t.Fatalf("bundle %s has groups %v", b.Name, b.Groups)
+		}
+		if b.Groups[0] == GroupVoiceSMS {
+			continue
 		}
 		if got[b.Groups[0]] == nil {
 			got[b.Groups[0]] = map[string]string{}
@@ -187,8 +191,8 @@ func TestEveryBundle(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("bundles per group (-sheet +catalogue):\n%s", diff)
 	}
-	if len(d.Bundles) != total {
-		t.Errorf("%d bundles, the sheets have %d", len(d.Bundles), total)
+	if len(d.Bundles) != total+len(voiceSMSCountries) {
+		t.Errorf("%d bundles, the sheets have %d and %d demo voice and SMS bundles are added", len(d.Bundles), total, len(voiceSMSCountries))
 	}
 }
 
@@ -297,7 +301,7 @@ func TestFamiliesPresent(t *testing.T) {
 	}
 	want := map[string]int{
 		"UL": 1258, "ULE": 1249, "ULP": 1248,
-		catalogue.GroupFixed: 1441, catalogue.GroupLongDuration: 25,
+		catalogue.GroupFixed: 1441, catalogue.GroupLongDuration: 25, GroupVoiceSMS: 6,
 	}
 	if diff := cmp.Diff(want, count); diff != "" {
 		t.Errorf("bundles per family (-want +got):\n%s", diff)
@@ -410,4 +414,43 @@ func BenchmarkLoad(b *testing.B) {
 			}
 		}
 	})
+}
+
+// TestVoiceSMSBundles: the demo catalogue has a voice and SMS bundle for
+// each of a handful of the sheet's countries, each the sheet's 5GB/30-day
+// bundle of that country with minutes and SMS added, clearly named.
+func TestVoiceSMSBundles(t *testing.T) {
+	d := load(t)
+	bundles := map[string]catalogue.Bundle{}
+	for _, b := range d.Bundles {
+		bundles[b.Name] = b
+	}
+	for _, iso := range []string{"GB", "US", "DE", "FR", "ES", "IT"} {
+		base, ok := bundles["esim_5GB_30D_"+iso+"_V2"]
+		if !ok {
+			t.Fatalf("no esim_5GB_30D_%s_V2 to compare with", iso)
+		}
+		name := "esim_5GB_30D_" + iso + "_VOICE_SMS_V2"
+		got, ok := bundles[name]
+		if !ok {
+			t.Errorf("%s missing", name)
+			continue
+		}
+		want := base
+		want.Name, want.Groups = name, []string{"Demo Voice and SMS"}
+		want.Price, _ = base.Price.Add(money.MustParse("2.5"))
+		want.Allowances = []catalogue.Allowance{
+			{Type: catalogue.AllowanceData, Service: catalogue.ServiceStandard, Description: name + " (data)", Amount: 5_000_000_000},
+			{Type: catalogue.AllowanceVoice, Service: catalogue.ServiceStandard, Description: "100 mins", Amount: 100},
+			{Type: catalogue.AllowanceSMS, Service: catalogue.ServiceStandard, Description: "100 SMS", Amount: 100},
+		}
+		got.Description = strings.Replace(got.Description, ", 100 mins, 100 SMS", "", 1)
+		want.Description = strings.Replace(base.Description, "V2", "V2 (demo voice and SMS bundle)", 1)
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", name, diff)
+		}
+	}
+	if want := "eSIM, 5GB, 100 mins, 100 SMS, 30 Days, United Kingdom, V2 (demo voice and SMS bundle)"; bundles["esim_5GB_30D_GB_VOICE_SMS_V2"].Description != want {
+		t.Errorf("description %q, want %q", bundles["esim_5GB_30D_GB_VOICE_SMS_V2"].Description, want)
+	}
 }

@@ -1,5 +1,6 @@
 // Command gen builds the demo catalogue (catalogue.json of package demodata)
-// from a rate-sheet folder:
+// from a rate-sheet folder, adding the demo voice and SMS bundles
+// (demodata.FromRateSheet):
 //
 //	go run ./internal/catalogue/demodata/gen -in ../shared/data/ratesheet-2025-11 -out internal/catalogue/demodata/catalogue.json
 //
@@ -13,7 +14,6 @@ import (
 	"path/filepath"
 
 	"github.com/esimd/esimd/internal/catalogue/demodata"
-	"github.com/esimd/esimd/internal/catalogue/ratesheet"
 )
 
 func main() {
@@ -32,7 +32,7 @@ func main() {
 }
 
 func run(in, out string, verbose bool) error {
-	d, notes, err := ratesheet.LoadNotes(os.DirFS(in))
+	d, notes, err := demodata.FromRateSheet(os.DirFS(in))
 	if err != nil {
 		return err
 	}
