@@ -11,40 +11,6 @@ import (
 	"github.com/esimd/esimd/internal/fault"
 )
 
-// esimRoutes lists the eSIM endpoints.
-//
-// The three reference-based reads (GET /esims/assignments/{reference} and
-// the deprecated /esims/qr/{reference} and /esims/csv/{reference}) share one
-// pattern, GET /esims/{collection}/{reference}: ServeMux refuses
-// /esims/assignments/{reference} beside /esims/{iccid}/history because
-// both match /esims/assignments/history and neither is more specific. The
-// catch-all is less specific than every /esims/{iccid}/<literal> route, so
-// those keep their own handlers, and esimsByReference dispatches the rest.
-func (s *Server) esimRoutes() []route {
-	return []route{
-		{method: "GET", path: "/esims", h: s.listESIMs},
-		{method: "PUT", path: "/esims", h: s.updateESIM},
-		{method: "GET", path: "/esims/assignments", h: s.installDetails},
-		// /esims/assignments/{reference}, /esims/qr/{reference} (deprecated),
-		// /esims/csv/{reference} (deprecated): see esimsByReference.
-		{method: "GET", path: "/esims/{collection}/{reference}", h: s.esimsByReference},
-		{method: "GET", path: "/esims/{iccid}", h: s.getESIM},
-		{method: "DELETE", path: "/esims/{iccid}", h: s.deleteESIM, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/history", h: s.esimHistory},
-		{method: "GET", path: "/esims/{iccid}/refresh", h: s.refreshESIM},
-		{method: "GET", path: "/esims/{iccid}/compatible/{bundle}", h: s.esimCompatible},
-		{method: "POST", path: "/esims/{iccid}/sms", h: s.sendSMS},
-		{method: "GET", path: "/esims/{iccid}/location", h: s.esimLocation},
-		{method: "POST", path: "/esims/{iccid}/suspend", h: s.suspendESIM, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/suspend", h: s.esimSuspended, minVersion: 25},
-		{method: "GET", path: "/esims/{iccid}/bundles", h: s.esimBundles},
-		{method: "GET", path: "/esims/{iccid}/bundles/{name}", h: s.esimBundle},
-		// Seen only in v2.2-era client code (notes §2.1 row 35); kept for
-		// those clients.
-		{method: "GET", path: "/esims/{iccid}/qr", h: s.esimQR, maxVersion: 22},
-	}
-}
-
 // Paging and limits of the eSIM endpoints.
 const (
 	// esimsDefaultPerPage is GET /esims's page size when perPage is absent.

@@ -15,34 +15,6 @@ import (
 	"github.com/esimd/esimd/internal/sandbox"
 )
 
-// sandboxRoutes are the controls of sandbox organisations, outside /v2.x,
-// authenticated with the organisation's own key.
-func (s *Server) sandboxRoutes(mux *http.ServeMux) {
-	for _, rt := range []struct {
-		pattern string
-		h       handlerFunc
-	}{
-		{"GET /sandbox/v1/clock", s.sandboxClock},
-		{"POST /sandbox/v1/clock/advance", s.sandboxAdvance},
-		{"POST /sandbox/v1/esims/{iccid}/install", s.sandboxInstall},
-		{"POST /sandbox/v1/esims/{iccid}/uninstall", s.sandboxUninstall},
-		{"POST /sandbox/v1/esims/{iccid}/attach", s.sandboxAttach},
-		{"POST /sandbox/v1/esims/{iccid}/usage", s.sandboxUsage},
-		{"GET /sandbox/v1/esims/{iccid}/sms", s.sandboxSMS},
-		{"GET /sandbox/v1/callbacks", s.sandboxCallbacks},
-		{"GET /sandbox/v1/faults", s.sandboxFaults},
-		{"POST /sandbox/v1/faults", s.sandboxAddFault},
-		{"DELETE /sandbox/v1/faults", s.sandboxClearFaults},
-		{"POST /sandbox/v1/reset", s.sandboxReset},
-		{"GET /sandbox/v1/settings", s.sandboxSettings},
-		{"PUT /sandbox/v1/settings", s.sandboxSetSettings},
-		{"GET /sandbox/v1/autopilot", s.sandboxAutopilot},
-		{"PUT /sandbox/v1/autopilot", s.sandboxSetAutopilot},
-	} {
-		mux.Handle(rt.pattern, s.api(extension, 1, s.sandboxOnly(rt.h)))
-	}
-}
-
 // sandboxOnly is the one check every /sandbox/v1 route makes before it
 // does anything: the controls are enabled on this server and the caller
 // is a sandbox organisation (live organisations get 403 everywhere under
