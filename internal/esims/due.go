@@ -69,9 +69,9 @@ func (s *Service) runItems(ctx context.Context, items []DueItem, failed map[int6
 }
 
 func (s *Service) runOne(ctx context.Context, d DueItem) error {
-	s.dueMu.RLock()
-	h := s.handler[d.Kind]
-	s.dueMu.RUnlock()
+	s.due.mu.RLock()
+	h := s.due.byKind[d.Kind]
+	s.due.mu.RUnlock()
 	return s.store.InTx(ctx, func(ctx context.Context) error {
 		// Delete first: a handler may schedule the same kind and subject again.
 		if err := s.store.DeleteDue(ctx, d.ID); err != nil {

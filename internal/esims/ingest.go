@@ -81,7 +81,7 @@ func (s *Service) Ingest(ctx context.Context, recs []IngestRecord) ([]IngestResu
 		}
 		// The records run through the same code as one usage record, on
 		// the batch's store.
-		bs := &Service{store: batch, orgs: s.orgs, cat: s.cat, now: s.now, sandbox: s.sandbox, live: s.live}
+		bs := s.withStore(batch)
 		// Usage never changes an organisation, so one read per batch serves
 		// all of its records.
 		batchOrgs := map[orgs.ID]orgs.Organisation{}

@@ -49,14 +49,27 @@ type Service struct {
 	sandbox SMDP // the built-in SM-DP+ of sandbox organisations
 	live    SMDP // profiles of live organisations
 	onUsage func(records int)
-	dueMu   sync.RWMutex
-	handler map[string]func(ctx context.Context, d DueItem) error
+	due     *dueHandlers // shared by the copies withStore makes
+}
+
+// dueHandlers are the handlers of the kinds of due work.
+type dueHandlers struct {
+	mu     sync.RWMutex
+	byKind map[string]func(ctx context.Context, d DueItem) error
+}
+
+// withStore is the engine on another store (an ingest batch's, which
+// serves the batch's rows from memory): every other field is shared.
+func (s *Service) withStore(st Store) *Service {
+	c := *s
+	c.store = st
+	return &c
 }
 
 // NewService returns the engine.
 func NewService(cfg Config) *Service {
 	s := &Service{store: cfg.Store, orgs: cfg.Orgs, cat: cfg.Catalogue, now: cfg.Now, live: cfg.Live, onUsage: cfg.OnUsage,
-		handler: map[string]func(ctx context.Context, d DueItem) error{}}
+		due: &dueHandlers{byKind: map[string]func(ctx context.Context, d DueItem) error{}}}
 	if s.now == nil {
 		s.now = time.Now
 	}
@@ -68,19 +81,16 @@ func NewService(cfg Config) *Service {
 	if s.live == nil {
 		s.live = PoolSMDP{Store: cfg.Store}
 	}
-	s.handler[DueBundleExpiry] = s.dueExpire
-	s.handler[DueBundleLapse] = s.dueLapse
-	s.handler[DueBundleProvision] = s.dueProvision
-	s.handler[DueBundleStart] = s.dueStart
-	s.handler[DueInactivity] = s.dueInactivity
-	s.handler[DueDeletion] = s.dueDeletion
-	s.handler[DueReturnCheck] = s.dueReturn
+	s.due.byKind[DueBundleExpiry] = s.dueExpire
+	s.due.byKind[DueBundleLapse] = s.dueLapse
+	s.due.byKind[DueBundleProvision] = s.dueProvision
+	s.due.byKind[DueBundleStart] = s.dueStart
+	s.due.byKind[DueInactivity] = s.dueInactivity
+	s.due.byKind[DueDeletion] = s.dueDeletion
+	s.due.byKind[DueReturnCheck] = s.dueReturn
 	return s
 }
 
-// Store returns the engine's store, for packages that extend a use case
-// in the same transaction (orders).
-func (s *Service) Store() Store { return s.store }
 
 // OrgNow returns an organisation's current time.
 func (s *Service) OrgNow(o *orgs.Organisation) time.Time { return o.Now(s.now()) }
@@ -88,9 +98,9 @@ func (s *Service) OrgNow(o *orgs.Organisation) time.Time { return o.Now(s.now())
 // HandleDue registers the handler of a kind of due work (used by the
 // orders package for asynchronous orders).
 func (s *Service) HandleDue(kind string, fn func(ctx context.Context, d DueItem) error) {
-	s.dueMu.Lock()
-	defer s.dueMu.Unlock()
-	s.handler[kind] = fn
+	s.due.mu.Lock()
+	defer s.due.mu.Unlock()
+	s.due.byKind[kind] = fn
 }
 
 // sandboxICCIDPrefix marks test ICCIDs: 89 (telecom), 999 (a country code

@@ -142,7 +142,7 @@ func (s *Service) Apply(ctx context.Context, orgID orgs.ID, req ApplyRequest) (A
 		}
 		out.Order = o
 		if async {
-			if err := s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: orgID, Kind: esims.DueApplyAssign, SubjectID: o.ID, DueAt: now}); err != nil {
+			if err := s.store.ScheduleDue(ctx, esims.DueItem{OrgID: orgID, Kind: esims.DueApplyAssign, SubjectID: o.ID, DueAt: now}); err != nil {
 				return err
 			}
 		} else if out.Units, err = s.assignApply(ctx, &org, &o); err != nil {

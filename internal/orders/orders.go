@@ -9,7 +9,9 @@ import (
 	"context"
 	"time"
 
+	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/money"
+	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 )
 
@@ -134,4 +136,13 @@ type Store interface {
 	// running episode, which a newer ledger mark restarts, and returns the
 	// episode's count (1 for its first).
 	CountInsufficientBalance(ctx context.Context, org orgs.ID, mark int64) (int, error)
+	// ScheduleDue queues work for the due-work runner (background orders
+	// and applies).
+	ScheduleDue(ctx context.Context, d esims.DueItem) error
+	// CallbackSettings holds the organisation's LowBalance threshold.
+	CallbackSettings(ctx context.Context, org orgs.ID) (notify.Settings, error)
+	// AssignmentsOfESIM lists an eSIM's assignments (revoke reads them).
+	AssignmentsOfESIM(ctx context.Context, esimID int64) ([]esims.Assignment, error)
+	// Savepoint runs fn so that its failure undoes only its own writes.
+	Savepoint(ctx context.Context, fn func(ctx context.Context) error) error
 }

@@ -37,7 +37,7 @@ func (s *Service) Revoke(ctx context.Context, orgID orgs.ID, r RevokeRequest) (s
 		if err != nil {
 			return err
 		}
-		as, err := s.esims.Store().AssignmentsOfESIM(ctx, e.ID)
+		as, err := s.store.AssignmentsOfESIM(ctx, e.ID)
 		if err != nil {
 			return err
 		}

@@ -244,7 +244,7 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 				}
 			}
 		case async:
-			if err := s.store.(dueScheduler).ScheduleDue(ctx, esims.DueItem{OrgID: org.ID, Kind: esims.DueOrderAssign, SubjectID: o.ID, DueAt: now}); err != nil {
+			if err := s.store.ScheduleDue(ctx, esims.DueItem{OrgID: org.ID, Kind: esims.DueOrderAssign, SubjectID: o.ID, DueAt: now}); err != nil {
 				return err
 			}
 		default:
@@ -313,11 +313,6 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 // from queueing on those rows meanwhile.
 func (s *Service) enterGate(ctx context.Context, org orgs.ID) {
 	s.store.Gate(ctx, "debit:"+strconv.FormatInt(int64(org), 10))
-}
-
-// dueScheduler is the part of the eSIM store orders use to queue work.
-type dueScheduler interface {
-	ScheduleDue(ctx context.Context, d esims.DueItem) error
 }
 
 // InsufficientBalanceLimit is how many InsufficientBalance notifications
@@ -424,7 +419,7 @@ func (s *Service) dueAssign(ctx context.Context, d esims.DueItem) error {
 	}
 	// A savepoint, so that a failure undoes the eSIMs and assignments made
 	// before it and the refund below is the order's only effect.
-	err = s.esims.Store().Savepoint(ctx, func(ctx context.Context) error {
+	err = s.store.Savepoint(ctx, func(ctx context.Context) error {
 		var err error
 		if o.Kind == KindBundleAssignment {
 			_, err = s.assignApply(ctx, &org, &o)
@@ -713,17 +708,10 @@ func (u applyUnit) encode() string {
 	return string(b)
 }
 
-type thresholdReader interface {
-	CallbackSettings(ctx context.Context, org orgs.ID) (notify.Settings, error)
-}
-
 // balanceThreshold is the organisation's LowBalance alert threshold.
 func (s *Service) balanceThreshold(ctx context.Context, orgID orgs.ID) (money.Amount, error) {
-	if r, ok := s.store.(thresholdReader); ok {
-		st, err := r.CallbackSettings(ctx, orgID)
-		return st.BalanceThreshold, err
-	}
-	return notify.DefaultBalanceThreshold, nil
+	st, err := s.store.CallbackSettings(ctx, orgID)
+	return st.BalanceThreshold, err
 }
 
 // lowBalance emits LowBalance when a debit takes the balance across a level
