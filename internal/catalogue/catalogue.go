@@ -2,7 +2,11 @@
 // and regions they cover, and the mobile networks behind them.
 package catalogue
 
-import "github.com/esimd/esimd/internal/money"
+import (
+	"slices"
+
+	"github.com/esimd/esimd/internal/money"
+)
 
 // Group names of the standard tier, as the rate sheet and eSIM Go use them.
 const (
@@ -80,6 +84,21 @@ type Bundle struct {
 	// then at ThrottleKbps; both zero for fixed bundles.
 	DailyHighSpeedBytes int64 `json:"dailyHighSpeedBytes,omitempty"`
 	ThrottleKbps        int   `json:"throttleKbps,omitempty"`
+}
+
+// VisibleTo reports whether an organisation limited to the bundle groups
+// allowed (none: every group) may see and buy the bundle: the one rule the
+// catalogue's lists, its bundle detail and orders all apply.
+func (b *Bundle) VisibleTo(allowed []string) bool {
+	if len(allowed) == 0 {
+		return true
+	}
+	for _, g := range b.Groups {
+		if slices.Contains(allowed, g) {
+			return true
+		}
+	}
+	return false
 }
 
 // Network is a mobile network a profile can use in a country.

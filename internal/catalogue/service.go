@@ -327,7 +327,7 @@ func (s *Snapshot) List(q Query) (Page, error) {
 		if q.Group != "" && !slices.Contains(b.Groups, q.Group) {
 			continue
 		}
-		if len(q.AllowedGroups) > 0 && !slices.ContainsFunc(b.Groups, func(g string) bool { return slices.Contains(q.AllowedGroups, g) }) {
+		if !b.VisibleTo(q.AllowedGroups) {
 			continue
 		}
 		if q.Region != "" && !slices.ContainsFunc(b.Countries, func(iso string) bool {

@@ -265,25 +265,11 @@ func (s *Server) getBundle(w http.ResponseWriter, r *request) error {
 	name := r.PathValue("name")
 	snap := s.cfg.Catalogue.Current(r.Context())
 	i, ok := snap.Index(name)
-	if !ok || !groupAllowed(r.org.Groups, snap.Bundles[i].Groups) {
+	if !ok || !snap.Bundles[i].VisibleTo(r.org.Groups) {
 		return fault.NotFoundf("bundle %q is not in the catalogue; names are case-sensitive (GET /catalogue lists them)", name)
 	}
 	writeRaw(w, http.StatusOK, s.encoded.get(snap).detail[i])
 	return nil
-}
-
-func groupAllowed(allowed, groups []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	for _, g := range groups {
-		for _, a := range allowed {
-			if a == g {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 type groupJSON struct {

@@ -317,7 +317,7 @@ func (s *Server) esimCompatible(w http.ResponseWriter, r *request) error {
 	}
 	name := r.PathValue("bundle")
 	b, ok := s.cfg.Catalogue.Current(r.Context()).Bundle(name)
-	if !ok || !groupAllowed(r.org.Groups, b.Groups) {
+	if !ok || !b.VisibleTo(r.org.Groups) {
 		return fault.NotFoundf("bundle %q is not in the catalogue; names are case-sensitive (GET /catalogue lists them)", truncateText(name, 80))
 	}
 	writeJSON(w, http.StatusOK, struct {

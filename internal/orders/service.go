@@ -123,7 +123,7 @@ func (s *Service) validate(ctx context.Context, org *orgs.Organisation, req Requ
 			return nil, 0, fault.Invalidf("order line %d: quantity must be 1 to 1000, got %d", n, l.Quantity)
 		}
 		b, ok := snap.Bundle(l.Item)
-		if !ok || !inGroups(org.Groups, b.Groups) {
+		if !ok || !b.VisibleTo(org.Groups) {
 			return nil, 0, fault.Invalidf("order line %d: bundle %q is not in the catalogue; names are case-sensitive", n, l.Item)
 		}
 		if len(l.ICCIDs) > 0 {
@@ -167,20 +167,6 @@ func (s *Service) validate(ctx context.Context, org *orgs.Organisation, req Requ
 
 func errInsufficient(need, have money.Amount, currency string) error {
 	return fault.Invalidf("insufficient balance: the order costs %s %s and the balance is %s %s; top up and retry", need, currency, have, currency)
-}
-
-func inGroups(allowed, groups []string) bool {
-	if len(allowed) == 0 {
-		return true
-	}
-	for _, g := range groups {
-		for _, a := range allowed {
-			if a == g {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // Place validates or executes an order. A transaction debits the balance
