@@ -288,17 +288,12 @@ func TestCatalogueCommands(t *testing.T) {
 	if _, err := runCmd(t, "catalogue", "import", "--db", db, "--csv", bad); err == nil {
 		t.Error("a CSV without the required columns was imported")
 	}
-	if sheet := filepath.Join("..", "..", "..", "shared", "data", "ratesheet-2025-11"); dirExists(sheet) {
-		out, err = runCmd(t, "catalogue", "import", "--db", db, "--ratesheet", sheet, "--json")
-		if err != nil || !strings.Contains(out, `"Standard Unlimited Plus"`) {
-			t.Fatalf("catalogue import --ratesheet: %v\n%s", err, out)
-		}
+	// The slice of the real rate sheet the ratesheet package tests with.
+	sheet := filepath.Join("..", "..", "internal", "catalogue", "ratesheet", "testdata", "ratesheet")
+	out, err = runCmd(t, "catalogue", "import", "--db", db, "--ratesheet", sheet, "--json")
+	if err != nil || !strings.Contains(out, `"Standard Unlimited Plus"`) {
+		t.Fatalf("catalogue import --ratesheet: %v\n%s", err, out)
 	}
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 func TestPoolImport(t *testing.T) {

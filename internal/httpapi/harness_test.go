@@ -129,7 +129,7 @@ func newEnv(t testing.TB, opt envOptions) *env {
 	e.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(e.srv.Close)
 	if _, ok := t.(*testing.T); ok {
-		e.spec = contract.ForTest(t)
+		e.spec = contract.IfPresent(t)
 	}
 	return e
 }
