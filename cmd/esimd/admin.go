@@ -350,10 +350,12 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("catalogue "+sub, &c)
 	var dir, csvPath, currency string
+	var replace bool
 	switch sub {
 	case "import":
-		fs.StringVar(&dir, "ratesheet", "", "folder of rate-sheet CSVs (standard-fixed.csv, coverage.csv …)")
-		fs.StringVar(&csvPath, "csv", "", "CSV file with one bundle per row (see README); keeps the current countries and networks")
+		fs.StringVar(&dir, "ratesheet", "", "folder of rate-sheet CSVs (standard-fixed.csv, coverage.csv …); replaces the whole catalogue")
+		fs.StringVar(&csvPath, "csv", "", "CSV file with one bundle per row (see README): adds its bundles and replaces those of the same name; keeps the other bundles, countries and networks")
+		fs.BoolVar(&replace, "replace", false, "with --csv: replace every bundle with the file's instead of merging by name")
 		fs.StringVar(&currency, "currency", "", "currency of the prices (default: the current catalogue's, else USD)")
 	case "demo", "show":
 	default:
@@ -407,6 +409,9 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			if err != nil {
 				return fmt.Errorf("read %s: %w", filepath.Base(csvPath), err)
 			}
+			if !replace {
+				return e.mergeBundles(ctx, a, c, bundles, strings.ToUpper(currency))
+			}
 			// A bundle CSV carries no coverage data: keep the current countries,
 			// regions and networks.
 			cur := a.catalogue.Current(ctx).Data
@@ -419,14 +424,42 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			d.Currency = "USD"
 		}
 	}
+	before := len(a.catalogue.Current(ctx).Bundles)
 	if err := a.catalogue.Import(ctx, d); err != nil {
 		return userError(err)
 	}
 	summary := catalogueSummary(d)
 	if c.json {
-		return writeJSONOut(e.stdout, summary)
+		return writeJSONOut(e.stdout, importOut{Mode: "replace", Removed: before, summaryOut: summary})
 	}
-	fmt.Fprintf(e.stdout, "imported %d bundles, %d countries, %d networks\n", summary.Bundles, summary.Countries, summary.Networks)
+	fmt.Fprintf(e.stdout, "replaced the catalogue (%d bundles before): imported %d bundles, %d countries, %d networks\n",
+		before, summary.Bundles, summary.Countries, summary.Networks)
+	return nil
+}
+
+// importOut is what catalogue import reports: whether it merged or
+// replaced, and the counts.
+type importOut struct {
+	Mode     string `json:"mode"` // merge or replace
+	Added    int    `json:"added,omitempty"`
+	Replaced int    `json:"replaced,omitempty"`
+	Kept     int    `json:"kept,omitempty"`
+	Removed  int    `json:"removed,omitempty"` // replace: the bundles there were before
+	summaryOut
+}
+
+// mergeBundles is catalogue import --csv without --replace.
+func (e env) mergeBundles(ctx context.Context, a *app, c common, bundles []catalogue.Bundle, currency string) error {
+	m, err := a.catalogue.MergeBundles(ctx, bundles, currency)
+	if err != nil {
+		return userError(err)
+	}
+	summary := catalogueSummary(m.Data)
+	if c.json {
+		return writeJSONOut(e.stdout, importOut{Mode: "merge", Added: m.Added, Replaced: m.Replaced, Kept: m.Kept, summaryOut: summary})
+	}
+	fmt.Fprintf(e.stdout, "merged by name: %d bundles added, %d replaced, %d kept; the catalogue has %d bundles (--replace replaces them all)\n",
+		m.Added, m.Replaced, m.Kept, summary.Bundles)
 	return nil
 }
 
