@@ -191,7 +191,7 @@ func (s *Service) Assign(ctx context.Context, org *orgs.Organisation, e *ESIM, b
 	a := Assignment{OrgID: org.ID, ESIMID: e.ID, ICCID: e.ICCID, OrderID: orderID, Reference: reference, BundleName: b.Name,
 		Description: b.Description, Profile: b.Profile, State: BundleQueued, Unlimited: b.Unlimited,
 		InitialBytes: b.DataBytes, RemainingBytes: b.DataBytes, DurationDays: b.DurationDays, Autostart: b.Autostart,
-		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: now.Add(LapseAfter)}
+		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: LapsesAt(now)}
 	for _, al := range b.Allowances {
 		switch al.Type {
 		case catalogue.AllowanceVoice:

@@ -34,8 +34,9 @@ const (
 	LineAPITopup         = "apiTopup"
 )
 
-// InventoryLifetime is how long unused inventory lasts (notes §5.2).
-const InventoryLifetime = 365 * 24 * time.Hour
+// InventoryExpiry is when unused inventory bought at bought expires: 12
+// calendar months later, as documented (notes §5.2), not 365 days.
+func InventoryExpiry(bought time.Time) time.Time { return bought.AddDate(0, 12, 0) }
 
 // AsyncThreshold: orders and applies of more than this many bundles are
 // processed in the background (notes §1.8).
