@@ -178,7 +178,7 @@ func (f fields) objects(keys ...string) ([]fields, string, error) {
 	}
 	for i, o := range out {
 		if o == nil {
-			return nil, k, fault.Invalidf("%s[%d] must be an object", k, i)
+			return nil, k, fault.Invalidf("%s: entry %d must be an object (entries count from 1)", k, i+1)
 		}
 	}
 	return out, k, nil

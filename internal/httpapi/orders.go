@@ -157,20 +157,20 @@ func decodeOrderRequest(body []byte) (orders.Request, error) {
 			return req, lineErr(key, i, err)
 		}
 		if lr.Type == "" {
-			return req, fault.Invalidf("%s[%d].type is required (\"bundle\")", key, i)
+			return req, fault.Invalidf("%s line %d: type is required (\"bundle\")", key, i+1)
 		}
 		if lr.Item, err = l.str("item"); err != nil {
 			return req, lineErr(key, i, err)
 		}
 		if lr.Item == "" {
-			return req, fault.Invalidf("%s[%d].item is required: the bundle name", key, i)
+			return req, fault.Invalidf("%s line %d: item is required: the bundle name", key, i+1)
 		}
 		q, ok, err := l.integer("quantity")
 		if err != nil {
 			return req, lineErr(key, i, err)
 		}
 		if !ok {
-			return req, fault.Invalidf("%s[%d].quantity is required", key, i)
+			return req, fault.Invalidf("%s line %d: quantity is required", key, i+1)
 		}
 		lr.Quantity = q
 		if lr.ICCIDs, err = l.strings("iccids"); err != nil {
@@ -189,8 +189,9 @@ func decodeOrderRequest(body []byte) (orders.Request, error) {
 	return req, nil
 }
 
+// lineErr names an order line as the order service does, counting from 1.
 func lineErr(key string, i int, err error) error {
-	return fault.Invalidf("%s[%d]: %s", key, i, fault.MessageOf(err))
+	return fault.Invalidf("%s line %d: %s", key, i+1, fault.MessageOf(err))
 }
 
 // GET /orders
@@ -511,10 +512,10 @@ func decodeApplyRequest(body []byte) (orders.ApplyRequest, error) {
 	for i, o := range list {
 		e, err := entry(o)
 		if err != nil {
-			return req, fault.Invalidf("bundles[%d]: %s", i, fault.MessageOf(err))
+			return req, fault.Invalidf("bundle %d: %s", i+1, fault.MessageOf(err))
 		}
 		if e.Name == "" {
-			return req, fault.Invalidf("bundles[%d].name is required", i)
+			return req, fault.Invalidf("bundle %d: name is required", i+1)
 		}
 		req.Entries = append(req.Entries, e)
 	}
