@@ -270,7 +270,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	if o.Status == orders.StatusProcessing {
-		return processing(w, o.Reference)
+		return processing(w, &o)
 	}
 	var per [][]esims.ESIM
 	if o.Assigned && o.Status == orders.StatusCompleted {
@@ -283,10 +283,20 @@ func (s *Server) getOrder(w http.ResponseWriter, r *request) error {
 }
 
 // processing is the answer for a read that depends on work still running.
-func processing(w http.ResponseWriter, ref string) error {
-	w.Header().Set("Retry-After", "5")
-	return fault.E(fault.Unavailable, "order %s is still being processed; retry after the number of seconds in Retry-After", ref)
+// Retry-After is the order's estimated work in whole seconds (at least 1,
+// the header's unit): a small order is done in milliseconds, and a client
+// told 5 would wait for nothing.
+func processing(w http.ResponseWriter, o *orders.Order) error {
+	secs := max(1, int((o.EstimatedWork()+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return poll{fault.E(fault.Unavailable, "order %s is still being processed (%d bundles); retry after the number of seconds in Retry-After", o.Reference, o.Units())}
 }
+
+// poll marks the 503 that answers a poll of work still running: part of
+// the protocol, not a failure, so it is logged at Info.
+type poll struct{ error }
+
+func (p poll) Unwrap() error { return p.error }
 
 type inventoryBatchJSON struct {
 	ID        int64  `json:"id"`

@@ -168,7 +168,8 @@ type messageBody struct {
 }
 
 // writeError writes {"message": …} with the kind's status and logs the
-// error once: 4xx at Warn, 5xx at Error.
+// error once: 4xx at Warn, 5xx at Error, a poll of work still running at
+// Info.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil && errors.Is(err, context.Canceled) {
 		// The client went away: nothing failed on our side and nobody reads
@@ -182,7 +183,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	level := slog.LevelWarn
-	if status >= 500 {
+	var p poll
+	switch {
+	case errors.As(err, &p):
+		level = slog.LevelInfo
+	case status >= 500:
 		level = slog.LevelError
 	}
 	s.log.Log(r.Context(), level, "request failed", "request_id", requestID(r.Context()),
