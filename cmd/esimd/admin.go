@@ -84,17 +84,18 @@ func (e env) printOrgs(c common, list []orgOut) error {
 // orgFlags declares the settable organisation fields on fs.
 type orgFlags struct {
 	name, currency, callbackURL, callbackVersion, groups string
-	sandbox, refunds                                     bool
+	sandbox, live, refunds                               bool
 	refundWindow                                         int
 }
 
 func (f *orgFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "name", "", "organisation name")
 	fs.StringVar(&f.currency, "currency", "USD", "currency (ISO 4217)")
-	fs.BoolVar(&f.sandbox, "sandbox", false, "sandbox organisation (test ICCIDs, simulated network, own clock)")
+	fs.BoolVar(&f.sandbox, "sandbox", orgs.DefaultSandbox, "sandbox organisation (test ICCIDs, simulated network, own clock); the default")
+	fs.BoolVar(&f.live, "live", false, "live organisation (eSIM profiles from the pool, real network usage): the same as --sandbox=false")
 	fs.StringVar(&f.callbackURL, "callback-url", "", "URL that receives notifications")
 	fs.StringVar(&f.callbackVersion, "callback-version", "V3", "callback version: V2 (unsigned) or V3 (signed)")
-	fs.BoolVar(&f.refunds, "refunds", false, "allow refunds of inventory and revoked bundles")
+	fs.BoolVar(&f.refunds, "refunds", false, "allow refunds of inventory and revoked bundles (default: on for sandbox, off for live organisations)")
 	fs.IntVar(&f.refundWindow, "refund-window-days", 60, "days after purchase in which refunds are allowed")
 	fs.StringVar(&f.groups, "groups", "", "comma-separated catalogue groups the organisation may buy (empty: all)")
 }
@@ -134,6 +135,17 @@ func (e env) org(ctx context.Context, args []string) error {
 	}
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["live"] {
+		if set["sandbox"] && of.sandbox == of.live {
+			return fmt.Errorf("%w: --live and --sandbox say opposite things; give one", errUsage)
+		}
+		of.sandbox = !of.live
+	}
+	if !set["refunds"] {
+		of.refunds = orgs.DefaultRefunds(of.sandbox)
 	}
 	log, err := e.logger(c, "text")
 	if err != nil {
@@ -206,7 +218,7 @@ func (e env) org(ctx context.Context, args []string) error {
 				u.Name = &of.name
 			case "currency":
 				u.Currency = &of.currency
-			case "sandbox":
+			case "sandbox", "live":
 				u.Sandbox = &of.sandbox
 			case "callback-url":
 				u.CallbackURL = &of.callbackURL
