@@ -1,7 +1,10 @@
 package jsondup
 
 import (
+	"bytes"
 	"encoding/json"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -54,7 +57,7 @@ func TestWhere(t *testing.T) {
 // encoding/json builds from it hold (it keeps one entry per distinct key).
 func FuzzFind(f *testing.F) {
 	for _, s := range []string{`{"type":"validate","type":"transaction"}`, `{"order":[{"item":"a","item":"b"}]}`,
-		`[{"a":1},{"a":2}]`, `{"a":{"a":{"a":[1,{"b":"\":"}]}}}`, `{"\u0061":1,"a":2}`, `{}`, `[]`, `"x"`, `{"a":[{"b":1,"c":{"b":2}}],"b":3}`} {
+		`[{"a":1},{"a":2}]`, `{"a":{"a":{"a":[1,{"b":"\":"}]}}}`, `{"k":[[],{},[{"x":1,"X":2}],{"y":[1,2,{"z":0,"z":1}]}]}`, `{"\u0061":1,"a":2}`, `{}`, `[]`, `"x"`, `{"a":[{"b":1,"c":{"b":2}}],"b":3}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -74,7 +77,85 @@ func FuzzFind(f *testing.F) {
 		if (d != nil) != repeated {
 			t.Fatalf("Find(%q) = %+v; the document repeats a key: %v", data, d, repeated)
 		}
+		for _, fold := range []bool{false, true} {
+			if got, want := Find(data, fold), findByTokens(data, fold); !cmp.Equal(got, want) {
+				t.Fatalf("Find(%q, %v) = %+v; encoding/json's tokens find %+v", data, fold, got, want)
+			}
+		}
 	})
+}
+
+// findByTokens is Find written over encoding/json's tokens: slower, and
+// simple enough to trust, so the fuzzer compares the two on valid JSON.
+func findByTokens(data []byte, fold bool) *Duplicate {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	type level struct {
+		keys    map[string]bool // nil for an array
+		index   int
+		nextKey bool
+		name    string
+	}
+	var stack []*level
+	path := func() string {
+		var b strings.Builder
+		for i, f := range stack[1:] {
+			if stack[i].keys == nil {
+				b.WriteString("[" + f.name + "]")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(f.name)
+		}
+		return b.String()
+	}
+	done := func() {
+		if len(stack) > 0 {
+			if top := stack[len(stack)-1]; top.keys == nil {
+				top.index++
+			} else {
+				top.nextKey = true
+			}
+		}
+	}
+	cur := ""
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if k, ok := tok.(string); ok && top != nil && top.keys != nil && top.nextKey {
+			id := k
+			if fold {
+				id = strings.ToLower(k)
+			}
+			if top.keys[id] {
+				return &Duplicate{Key: k, Path: path()}
+			}
+			top.keys[id], top.nextKey, cur = true, false, k
+			continue
+		}
+		name := cur
+		if top != nil && top.keys == nil {
+			name = strconv.Itoa(top.index)
+		}
+		switch tok {
+		case json.Delim('{'):
+			stack = append(stack, &level{keys: map[string]bool{}, nextKey: true, name: name})
+		case json.Delim('['):
+			stack = append(stack, &level{name: name})
+		case json.Delim('}'), json.Delim(']'):
+			stack = stack[:len(stack)-1]
+			done()
+		default:
+			done()
+		}
+	}
 }
 
 // countKeys counts the strings followed by a colon outside strings.
