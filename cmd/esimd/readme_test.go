@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/esimd/esimd/internal/storetest"
 )
 
 // readmeSkipMarker, in a comment of a README shell block, keeps the README
@@ -185,7 +187,7 @@ func TestReadmeCommands(t *testing.T) {
 }
 
 // TestReadmeWalk runs the README's commands, top to bottom, against a real
-// server on a free port, built from this module as a user would: the two
+// server on a free port (on the suite's engine), built from this module as a user would: the two
 // binaries on PATH, the documented address replaced by the server's, and
 // the API key and admin token the README tells the reader to copy set to
 // the server's. Every command must succeed (curl must get a 2xx).
@@ -232,14 +234,17 @@ func TestReadmeWalk(t *testing.T) {
 	base := "http://" + addr
 	env := append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
-		"ESIMD_DB="+filepath.Join(work, "esimd.db"),
+		// SQLite, or a fresh schema of the suite's PostgreSQL (ESIMD_TEST_POSTGRES).
+		"ESIMD_DB="+storetest.DSN(t),
+		// Required on PostgreSQL; on SQLite it stands for <db>.secret.
+		"ESIMD_SECRET_KEY=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
 		"ESIMD_URL="+base,
 		"ESIMD_API_KEY="+key,
 		"ESIMD_ADMIN_TOKEN="+token,
 		"NO_COLOR=1",
 		"ESIMD_ALLOW_PRIVATE_CALLBACKS=true", // the receiver is on loopback, also for the live organisation
 	)
-	for _, v := range []string{"ESIMD_ADDR", "ESIMD_SECRET_KEY", "ESIMD_LOG_LEVEL", "ESIMD_LOG_FORMAT"} {
+	for _, v := range []string{"ESIMD_ADDR", "ESIMD_LOG_LEVEL", "ESIMD_LOG_FORMAT"} {
 		env = append(env, v+"=")
 	}
 	// What the README tells the reader to fill in: the server's address,
