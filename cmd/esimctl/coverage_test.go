@@ -140,7 +140,7 @@ func TestOperatorOrganisations(t *testing.T) {
 
 	wantLines(t, c.ok("orgs", "list"), `(?m)^ID\s+NAME\s+KIND\s+BALANCE\s+REFUNDS\s+CREATED$`, `(?m)^1\s+Sandbox\s+sandbox\s+1000 USD\s+60 days\s+`)
 	out := c.ok("orgs", "create", "--name", "ci-run-7", "--balance", "500")
-	wantLines(t, out, `(?m)^2\s+ci-run-7\s+sandbox\s+500 USD\s+off\s+`)
+	wantLines(t, out, `(?m)^2\s+ci-run-7\s+sandbox\s+500 USD\s+60 days\s+`)
 	m := regexp.MustCompile(`API key of organisation 2 \(shown once\): (\S+)`).FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("orgs create printed no key:\n%s", out)

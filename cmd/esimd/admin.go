@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/catalogue/demodata"
 	"github.com/esimd/esimd/internal/catalogue/ratesheet"
@@ -89,17 +90,18 @@ func (e env) printOrgs(c common, list []orgOut) error {
 // orgFlags declares the settable organisation fields on fs.
 type orgFlags struct {
 	name, currency, callbackURL, callbackVersion, groups string
-	sandbox, refunds                                     bool
+	sandbox, live, refunds                               bool
 	refundWindow                                         int
 }
 
 func (f *orgFlags) declare(fs *flag.FlagSet) {
 	fs.StringVar(&f.name, "name", "", "organisation name")
 	fs.StringVar(&f.currency, "currency", "USD", "currency (ISO 4217)")
-	fs.BoolVar(&f.sandbox, "sandbox", false, "sandbox organisation (test ICCIDs, simulated network, own clock)")
+	fs.BoolVar(&f.sandbox, "sandbox", orgs.DefaultSandbox, "sandbox organisation (test ICCIDs, simulated network, own clock); the default")
+	fs.BoolVar(&f.live, "live", false, "live organisation (eSIM profiles from the pool, real network usage): the same as --sandbox=false")
 	fs.StringVar(&f.callbackURL, "callback-url", "", "URL that receives notifications")
 	fs.StringVar(&f.callbackVersion, "callback-version", "V3", "callback version: V2 (unsigned) or V3 (signed)")
-	fs.BoolVar(&f.refunds, "refunds", false, "allow refunds of inventory and revoked bundles")
+	fs.BoolVar(&f.refunds, "refunds", false, "allow refunds of inventory and revoked bundles (default: on for sandbox, off for live organisations)")
 	fs.IntVar(&f.refundWindow, "refund-window-days", 60, "days after purchase in which refunds are allowed")
 	fs.StringVar(&f.groups, "groups", "", "comma-separated catalogue groups the organisation may buy (empty: all)")
 }
@@ -140,6 +142,17 @@ func (e env) org(ctx context.Context, args []string) error {
 	}
 	if err := e.parse(fs, args); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["live"] {
+		if set["sandbox"] && of.sandbox == of.live {
+			return fmt.Errorf("%w: --live and --sandbox say opposite things; give one", errUsage)
+		}
+		of.sandbox = !of.live
+	}
+	if !set["refunds"] {
+		of.refunds = orgs.DefaultRefunds(of.sandbox)
 	}
 	log, err := e.logger(c, "text")
 	if err != nil {
@@ -213,7 +226,7 @@ func (e env) org(ctx context.Context, args []string) error {
 				u.Name = &of.name
 			case "currency":
 				u.Currency = &of.currency
-			case "sandbox":
+			case "sandbox", "live":
 				u.Sandbox = &of.sandbox
 			case "callback-url":
 				u.CallbackURL = &of.callbackURL
@@ -361,10 +374,12 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 	var c common
 	fs := e.flags("catalogue "+sub, &c)
 	var dir, csvPath, currency string
+	var replace bool
 	switch sub {
 	case "import":
-		fs.StringVar(&dir, "ratesheet", "", "folder of rate-sheet CSVs (standard-fixed.csv, coverage.csv …)")
-		fs.StringVar(&csvPath, "csv", "", "CSV file with one bundle per row (see README); keeps the current countries and networks")
+		fs.StringVar(&dir, "ratesheet", "", "folder of rate-sheet CSVs (standard-fixed.csv, coverage.csv …); replaces the whole catalogue")
+		fs.StringVar(&csvPath, "csv", "", "CSV file with one bundle per row (see README): adds its bundles and replaces those of the same name; keeps the other bundles, countries and networks")
+		fs.BoolVar(&replace, "replace", false, "with --csv: replace every bundle with the file's instead of merging by name")
 		fs.StringVar(&currency, "currency", "", "currency of the prices (default: the current catalogue's, else USD)")
 	case "demo", "show":
 	default:
@@ -418,6 +433,9 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			if err != nil {
 				return fmt.Errorf("read %s: %w", filepath.Base(csvPath), err)
 			}
+			if !replace {
+				return e.mergeBundles(ctx, a, c, bundles, strings.ToUpper(currency))
+			}
 			// A bundle CSV carries no coverage data: keep the current countries,
 			// regions and networks.
 			cur := a.Catalogue.Current(ctx).Data
@@ -430,14 +448,42 @@ func (e env) catalogueCmd(ctx context.Context, args []string) error {
 			d.Currency = "USD"
 		}
 	}
+	before := len(a.Catalogue.Current(ctx).Bundles)
 	if err := a.Catalogue.Import(ctx, d); err != nil {
 		return userError(err)
 	}
 	summary := catalogueSummary(d)
 	if c.json {
-		return writeJSONOut(e.stdout, summary)
+		return writeJSONOut(e.stdout, importOut{Mode: "replace", Removed: before, summaryOut: summary})
 	}
-	fmt.Fprintf(e.stdout, "imported %d bundles, %d countries, %d networks\n", summary.Bundles, summary.Countries, summary.Networks)
+	fmt.Fprintf(e.stdout, "replaced the catalogue (%d bundles before): imported %d bundles, %d countries, %d networks\n",
+		before, summary.Bundles, summary.Countries, summary.Networks)
+	return nil
+}
+
+// importOut is what catalogue import reports: whether it merged or
+// replaced, and the counts.
+type importOut struct {
+	Mode     string `json:"mode"` // merge or replace
+	Added    int    `json:"added,omitempty"`
+	Replaced int    `json:"replaced,omitempty"`
+	Kept     int    `json:"kept,omitempty"`
+	Removed  int    `json:"removed,omitempty"` // replace: the bundles there were before
+	summaryOut
+}
+
+// mergeBundles is catalogue import --csv without --replace.
+func (e env) mergeBundles(ctx context.Context, a *app.App, c common, bundles []catalogue.Bundle, currency string) error {
+	m, err := a.Catalogue.MergeBundles(ctx, bundles, currency)
+	if err != nil {
+		return userError(err)
+	}
+	summary := catalogueSummary(m.Data)
+	if c.json {
+		return writeJSONOut(e.stdout, importOut{Mode: "merge", Added: m.Added, Replaced: m.Replaced, Kept: m.Kept, summaryOut: summary})
+	}
+	fmt.Fprintf(e.stdout, "merged by name: %d bundles added, %d replaced, %d kept; the catalogue has %d bundles (--replace replaces them all)\n",
+		m.Added, m.Replaced, m.Kept, summary.Bundles)
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/esimd/esimd/internal/catalogue/demodata"
 	"github.com/esimd/esimd/internal/store"
 	"github.com/esimd/esimd/internal/storetest"
 )
@@ -277,30 +279,43 @@ func TestCatalogueCommands(t *testing.T) {
 	if err := os.WriteFile(path, []byte(csv), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err = runCmd(t, "catalogue", "import", "--db", db, "--csv", path)
-	if err != nil || !strings.Contains(out, "imported 2 bundles") {
-		t.Fatalf("catalogue import --csv: %v\n%s", err, out)
+	demo, err := demodata.Load()
+	if err != nil {
+		t.Fatal(err)
 	}
-	out, err = runCmd(t, "catalogue", "show", "--db", db, "--json")
-	if err != nil || !strings.Contains(out, `"name": "Acme Unlimited"`) || !strings.Contains(out, `"bundles": 2,`) {
-		t.Fatalf("catalogue show: %v\n%s", err, out)
+	// By default a bundle CSV merges by name, and says so; --replace
+	// replaces every bundle, and says that.
+	for _, step := range []struct {
+		args       []string
+		want       string
+		wantShow   int
+		wantInJSON string
+	}{
+		{[]string{"--csv", path}, fmt.Sprintf("merged by name: 2 bundles added, 0 replaced, %d kept; the catalogue has %d bundles", len(demo.Bundles), len(demo.Bundles)+2), len(demo.Bundles) + 2, ""},
+		{[]string{"--csv", path}, fmt.Sprintf("merged by name: 0 bundles added, 2 replaced, %d kept", len(demo.Bundles)), len(demo.Bundles) + 2, ""},
+		{[]string{"--csv", path, "--json"}, "", len(demo.Bundles) + 2, `"mode": "merge"`},
+		{[]string{"--csv", path, "--replace"}, fmt.Sprintf("replaced the catalogue (%d bundles before): imported 2 bundles", len(demo.Bundles)+2), 2, ""},
+	} {
+		out, err = runCmd(t, append([]string{"catalogue", "import", "--db", db}, step.args...)...)
+		if err != nil || !strings.Contains(out, step.want) || !strings.Contains(out, step.wantInJSON) {
+			t.Fatalf("catalogue import %v: %v\n%s\nwant %q", step.args, err, out, step.want+step.wantInJSON)
+		}
+		out, err = runCmd(t, "catalogue", "show", "--db", db, "--json")
+		if err != nil || !strings.Contains(out, `"name": "Acme Unlimited"`) || !strings.Contains(out, fmt.Sprintf(`"bundles": %d,`, step.wantShow)) {
+			t.Fatalf("catalogue show after import %v: %v\n%s", step.args, err, out)
+		}
 	}
 	bad := filepath.Join(t.TempDir(), "bad.csv")
 	os.WriteFile(bad, []byte("name,price\nx,1\n"), 0o600)
 	if _, err := runCmd(t, "catalogue", "import", "--db", db, "--csv", bad); err == nil {
 		t.Error("a CSV without the required columns was imported")
 	}
-	if sheet := filepath.Join("..", "..", "..", "shared", "data", "ratesheet-2025-11"); dirExists(sheet) {
-		out, err = runCmd(t, "catalogue", "import", "--db", db, "--ratesheet", sheet, "--json")
-		if err != nil || !strings.Contains(out, `"Standard Unlimited Plus"`) {
-			t.Fatalf("catalogue import --ratesheet: %v\n%s", err, out)
-		}
+	// The slice of the real rate sheet the ratesheet package tests with.
+	sheet := filepath.Join("..", "..", "internal", "catalogue", "ratesheet", "testdata", "ratesheet")
+	out, err = runCmd(t, "catalogue", "import", "--db", db, "--ratesheet", sheet, "--json")
+	if err != nil || !strings.Contains(out, `"Standard Unlimited Plus"`) {
+		t.Fatalf("catalogue import --ratesheet: %v\n%s", err, out)
 	}
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 func TestPoolImport(t *testing.T) {

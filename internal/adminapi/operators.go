@@ -45,17 +45,23 @@ func (s *Server) createOrganisation(w http.ResponseWriter, r *http.Request) erro
 		Sandbox        *bool        `json:"sandbox"`
 		Balance        money.Amount `json:"balance"`
 		Currency       string       `json:"currency"`
-		RefundsEnabled bool         `json:"refundsEnabled"`
+		RefundsEnabled *bool        `json:"refundsEnabled"`
 	}{}
 	if err := decode(w, r, &in, false); err != nil {
 		return err
 	}
-	sandbox := true
+	// Left out, both take the defaults every way of making an
+	// organisation shares (orgs.DefaultSandbox).
+	sandbox := orgs.DefaultSandbox
 	if in.Sandbox != nil {
 		sandbox = *in.Sandbox
 	}
+	refunds := orgs.DefaultRefunds(sandbox)
+	if in.RefundsEnabled != nil {
+		refunds = *in.RefundsEnabled
+	}
 	o, issued, err := s.cfg.Accounts.CreateOrganisation(r.Context(), orgs.NewOrganisation{Name: in.Name, Currency: in.Currency, Sandbox: sandbox,
-		StartingBalance: in.Balance, RefundsEnabled: in.RefundsEnabled, KeyLabel: "created through the admin API"})
+		StartingBalance: in.Balance, RefundsEnabled: refunds, KeyLabel: "created through the admin API"})
 	if err != nil {
 		return err
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/esimd/esimd/internal/accounts"
 	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/jsondup"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 	"github.com/esimd/esimd/internal/web"
@@ -221,6 +222,11 @@ func decodeUpTo(w http.ResponseWriter, r *http.Request, v any, optional bool, li
 			return nil
 		}
 		return fault.Invalidf("the request body is empty; send a JSON object")
+	}
+	// encoding/json keeps the last of a repeated key, matching struct
+	// fields in any letter case: refuse the body rather than guess.
+	if d := jsondup.Find(b, true); d != nil {
+		return fault.Invalidf("the request body gives the key %s twice; send each key once", d.Where())
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()

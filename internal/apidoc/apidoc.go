@@ -10,11 +10,13 @@ import (
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -41,15 +43,120 @@ func Load(ctx context.Context) (*openapi3.T, error) {
 	return doc, nil
 }
 
-// Handler serves GET /openapi.yaml and GET /docs. Mount it for both
-// patterns; it needs no API key. The page is rendered once, here.
+//go:embed examples.json
+var examplesJSON []byte
+
+// ExamplesFile is the file, beside openapi.yaml, that holds a recorded
+// request and answer for every operation (TestDocumentMatchesAnswers
+// records them from the real server with -update-examples).
+const ExamplesFile = "examples.json"
+
+// Example is one recorded exchange, keyed by "METHOD /documented/path".
+type Example struct {
+	Request  ExampleRequest  `json:"request"`
+	Response ExampleResponse `json:"response"`
+}
+
+// ExampleRequest is a request as sent; secrets appear as shell variables
+// ($KEY, $ESIMD_ADMIN_TOKEN), so that the page's curl lines run as shown.
+type ExampleRequest struct {
+	Method  string      `json:"method"`
+	Path    string      `json:"path"` // with the query, without the origin
+	Headers [][2]string `json:"headers,omitempty"`
+	Body    string      `json:"body,omitempty"`
+}
+
+// ExampleResponse is the answer, its body as shown (JSON indented, long
+// bodies cut, binary ones described).
+type ExampleResponse struct {
+	Status      int    `json:"status"`
+	ContentType string `json:"contentType,omitempty"`
+	Body        string `json:"body,omitempty"`
+}
+
+// Examples returns the recorded exchanges.
+func Examples() (map[string]Example, error) {
+	var ex map[string]Example
+	if err := json.Unmarshal(examplesJSON, &ex); err != nil {
+		return nil, fmt.Errorf("apidoc: %s: %w", ExamplesFile, err)
+	}
+	return ex, nil
+}
+
+// defaultOrigin is what the documents name when a request's Host is not
+// a plain host and port.
+const defaultOrigin = "http://localhost:8080"
+
+// Origin is the scheme and host a request reached, as a client would type
+// them: https when it came over TLS or a proxy in front says so
+// (X-Forwarded-Proto), and the Host the client named. A Host that is not
+// a plain host[:port] gives http://localhost:8080, so nothing a client
+// sends is written into the documents but a host name.
+func Origin(r *http.Request) string {
+	scheme := "http"
+	proto, _, _ := strings.Cut(r.Header.Get("X-Forwarded-Proto"), ",")
+	if r.TLS != nil || strings.EqualFold(strings.TrimSpace(proto), "https") {
+		scheme = "https"
+	}
+	if !plainHost(r.Host) {
+		return defaultOrigin
+	}
+	return scheme + "://" + r.Host
+}
+
+func plainHost(h string) bool {
+	if h == "" || len(h) > 255 {
+		return false
+	}
+	for _, c := range h {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '.', c == '-', c == ':', c == '[', c == ']':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// specFor is the document with its server entry naming origin.
+func specFor(origin string) []byte {
+	return bytes.Replace(spec, []byte("  - url: "+defaultOrigin+"\n"), []byte("  - url: "+origin+"\n"), 1)
+}
+
+// maxCachedOrigins bounds the rendered pages kept: one per address the
+// server is reached by (localhost, its name, a proxy's), not one per Host
+// a client makes up.
+const maxCachedOrigins = 16
+
+// Handler serves GET /openapi.yaml and GET /docs, each naming the server
+// the request reached. Mount it for both patterns; it needs no API key.
+// The page's model is built once, here; each origin's page is rendered on
+// its first request and kept.
 func Handler() http.Handler {
-	page, err := render()
+	model, err := build()
+	var mu sync.Mutex
+	pages := map[string][]byte{}
+	pageFor := func(origin string) ([]byte, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if p, ok := pages[origin]; ok {
+			return p, nil
+		}
+		p, err := model.render(origin)
+		if err == nil && len(pages) < maxCachedOrigins {
+			pages[origin] = p
+		}
+		return p, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /openapi.yaml", func(w http.ResponseWriter, r *http.Request) {
-		serve(w, r, "application/yaml; charset=utf-8", spec)
+		serve(w, r, "application/yaml; charset=utf-8", specFor(Origin(r)))
 	})
 	mux.HandleFunc("GET /docs", func(w http.ResponseWriter, r *http.Request) {
+		var page []byte
+		if err == nil {
+			page, err = pageFor(Origin(r))
+		}
 		if err != nil { // the document is embedded and tested, so this is a build mistake
 			http.Error(w, "the API reference could not be rendered: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -75,9 +182,10 @@ func serve(w http.ResponseWriter, r *http.Request, contentType string, body []by
 type page struct {
 	Title, Version string
 	Description    template.HTML
-	Servers        []string
+	Origin         string // the server the request reached
 	Tags           []tagView
 	Schemas        []schemaView
+	tmpl           *template.Template
 }
 
 type tagView struct {
@@ -96,6 +204,42 @@ type opView struct {
 	Params                        []paramView
 	Body                          *bodyView
 	Responses                     []responseView
+	Example                       *exampleView
+}
+
+// exampleView is an operation's recorded exchange: a curl line (the
+// origin goes between CurlHead and Path) and the answer.
+type exampleView struct {
+	CurlHead, Path, CurlTail string
+	Status                   int
+	ContentType, Body        string
+}
+
+func newExampleView(ex Example) *exampleView {
+	q := ex.Request
+	head := "curl"
+	if q.Method != "GET" {
+		head += " -X " + q.Method
+	}
+	for _, h := range q.Headers {
+		head += " -H " + shellQuote(h[0]+": "+h[1])
+	}
+	tail := ""
+	if q.Body != "" {
+		head += " -H 'Content-Type: application/json'"
+		tail = " -d " + shellQuote(q.Body)
+	}
+	return &exampleView{CurlHead: head + " '", Path: q.Path, CurlTail: "'" + tail,
+		Status: ex.Response.Status, ContentType: ex.Response.ContentType, Body: ex.Response.Body}
+}
+
+// shellQuote quotes s for a POSIX shell: in double quotes when it names a
+// variable ($KEY), so that the shell fills it in, else in single quotes.
+func shellQuote(s string) string {
+	if strings.Contains(s, "$") && !strings.ContainsAny(s, "`\\\"!") {
+		return `"` + s + `"`
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 type paramView struct {
@@ -145,16 +289,29 @@ type schemaLink struct {
 
 var methods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
 
-// render builds the reference page from the document.
-func render() ([]byte, error) {
+// render is the reference page for a server reached at origin.
+func (p *page) render(origin string) ([]byte, error) {
+	v := *p
+	v.Origin = origin
+	var b bytes.Buffer
+	if err := p.tmpl.Execute(&b, &v); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// build makes the reference page's model from the document and its
+// examples; every operation must have an example.
+func build() (*page, error) {
 	doc, err := Load(context.Background())
 	if err != nil {
 		return nil, err
 	}
-	p := page{Title: doc.Info.Title, Version: doc.Info.Version, Description: prose(doc.Info.Description)}
-	for _, s := range doc.Servers {
-		p.Servers = append(p.Servers, s.URL)
+	examples, err := Examples()
+	if err != nil {
+		return nil, err
 	}
+	p := &page{Title: doc.Info.Title, Version: doc.Info.Version, Description: prose(doc.Info.Description)}
 	byTag := map[string]*tagView{}
 	var order []string
 	for _, t := range doc.Tags {
@@ -182,6 +339,11 @@ func render() ([]byte, error) {
 			}
 			v := opView{Method: m, Path: path, Anchor: "op-" + op.OperationID, Summary: op.Summary, Description: prose(op.Description),
 				Deprecated: op.Deprecated, Public: op.Security != nil && len(*op.Security) == 0}
+			ex, ok := examples[m+" "+path]
+			if !ok {
+				return nil, fmt.Errorf("apidoc: %s has no example for %s %s (record them: go test ./internal/apidoc -run TestDocumentMatchesAnswers -update-examples)", ExamplesFile, m, path)
+			}
+			v.Example = newExampleView(ex)
 			for _, pr := range append(append(openapi3.Parameters{}, item.Parameters...), op.Parameters...) {
 				v.Params = append(v.Params, paramView{Name: pr.Value.Name, In: pr.Value.In, Type: typeName(pr.Value.Schema).Text,
 					Required: pr.Value.Required, Description: prose(pr.Value.Description)})
@@ -232,15 +394,11 @@ func render() ([]byte, error) {
 		p.Schemas = append(p.Schemas, schemaView{Name: n, Anchor: "schema-" + n, Type: typeName(&openapi3.SchemaRef{Value: s.Value}).Text,
 			Description: prose(s.Value.Description), Fields: fields(s, "", 0)})
 	}
-	tmpl, err := template.New("docs").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(pageTemplate)
+	p.tmpl, err = template.New("docs").Funcs(template.FuncMap{"lower": strings.ToLower}).Parse(pageTemplate)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if err := tmpl.Execute(&b, p); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
+	return p, nil
 }
 
 func media(c openapi3.Content) []mediaView {

@@ -5,9 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,12 +61,64 @@ func startServer(t *testing.T) string {
 
 var registerDecoders sync.Once
 
+var updateExamples = flag.Bool("update-examples", false, "record "+apidoc.ExamplesFile+" from the answers TestDocumentMatchesAnswers gets")
+
 // checker validates live answers against the document.
 type checker struct {
-	t       *testing.T
-	base    string
-	doc     *openapi3.T
-	checked map[string]bool
+	t        *testing.T
+	base     string
+	doc      *openapi3.T
+	checked  map[string]bool
+	examples map[string]apidoc.Example // the first success per operation, else its first answer
+}
+
+// record keeps an exchange as the operation's example: the first success,
+// or the first answer when none succeeds.
+func (c *checker) record(key string, public bool, method, path string, reqBody []byte, header []string, status int, ct string, body []byte) {
+	if old, ok := c.examples[key]; ok && (old.Response.Status < 300 || status >= 300) {
+		return
+	}
+	q := apidoc.ExampleRequest{Method: method, Path: path, Body: string(reqBody)}
+	if !public {
+		q.Headers = append(q.Headers, [2]string{"X-API-Key", "$KEY"})
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		name, value := header[i], header[i+1]
+		switch {
+		case name == "X-API-Key":
+			continue // a deliberately wrong key; the example shows the right one
+		case name == "Authorization" && value == "Bearer "+adminToken:
+			q.Headers, value = nil, "Bearer $ESIMD_ADMIN_TOKEN" // the admin API takes no API key
+		}
+		q.Headers = append(q.Headers, [2]string{name, value})
+	}
+	c.examples[key] = apidoc.Example{Request: q, Response: apidoc.ExampleResponse{Status: status, ContentType: ct, Body: shown(ct, body)}}
+}
+
+// shown is a body as the reference page shows it: JSON indented and cut
+// after 40 lines, text cut after 6 lines, binary described.
+func shown(ct string, body []byte) string {
+	cut := func(s string, n int) string {
+		lines := strings.SplitAfter(s, "\n")
+		if len(lines) <= n {
+			return s
+		}
+		return strings.Join(lines[:n], "") + "…"
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	switch {
+	case len(body) == 0:
+		return ""
+	case mt == "application/json":
+		var b bytes.Buffer
+		if json.Indent(&b, body, "", "  ") != nil {
+			return cut(string(body), 40)
+		}
+		return cut(b.String(), 40)
+	case strings.HasPrefix(mt, "text/") || mt == "application/yaml":
+		return cut(string(body), 6)
+	}
+	return fmt.Sprintf("(%d bytes of %s)", len(body), mt)
 }
 
 func (c *checker) options() *openapi3filter.Options {
@@ -124,6 +180,11 @@ func (c *checker) call(method, template, path string, body any, header ...string
 			Route: &routers.Route{Spec: c.doc, Path: template, PathItem: item, Method: method, Operation: op}},
 		Status: res.StatusCode, Header: res.Header, Options: c.options(),
 	}
+	var reqBody []byte
+	if body != nil {
+		reqBody, _ = json.Marshal(body)
+	}
+	c.record(method+" "+template, op.Security != nil && len(*op.Security) == 0, method, path, reqBody, header, res.StatusCode, res.Header.Get("Content-Type"), data)
 	in.SetBodyBytes(data)
 	if err := openapi3filter.ValidateResponse(context.Background(), in); err != nil {
 		c.t.Errorf("%s %s → %d does not match openapi.yaml:\n%v\nbody: %.600s", method, path, res.StatusCode, err, data)
@@ -151,7 +212,7 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &checker{t: t, base: startServer(t), doc: doc, checked: map[string]bool{}}
+	c := &checker{t: t, base: startServer(t), doc: doc, checked: map[string]bool{}, examples: map[string]apidoc.Example{}}
 	var v struct {
 		OrderReference string `json:"orderReference"`
 		ApplyReference string `json:"applyReference"`
@@ -180,6 +241,8 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 	c.call("GET", "/healthz", "/healthz", nil)
 	c.call("GET", "/openapi.yaml", "/openapi.yaml", nil)
 	c.call("GET", "/docs", "/docs", nil)
+	c.call("GET", "/", "/", nil)                            // an API client: the gateway's 403
+	c.call("GET", "/", "/", nil, "Accept", "text/html,*/*") // a browser: the entry page
 	c.call("GET", p+"/catalogue", p+"/catalogue?countries=GB", nil)
 	c.call("GET", p+"/catalogue/bundle/{name}", p+"/catalogue/bundle/esim_1GB_7D_GB_V2", nil)
 	c.call("GET", p+"/catalogue/bundle/{name}", p+"/catalogue/bundle/nope", nil)
@@ -293,6 +356,50 @@ func TestDocumentMatchesAnswers(t *testing.T) {
 			if !c.checked[method+" "+path] {
 				t.Errorf("%s %s was not exercised", method, path)
 			}
+		}
+	}
+	if *updateExamples { // even after a failure: the page cannot render before the first recording
+		b, err := json.MarshalIndent(c.examples, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(apidoc.ExamplesFile, append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestEveryOperationHasAnExample keeps examples.json in step with the
+// document: an example for every operation, of a status it documents, and
+// none for an operation that is gone.
+func TestEveryOperationHasAnExample(t *testing.T) {
+	doc, err := apidoc.Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	examples, err := apidoc.Examples()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			key := method + " " + path
+			seen[key] = true
+			ex, ok := examples[key]
+			switch {
+			case !ok:
+				t.Errorf("%s has no example; record them with go test ./internal/apidoc -run TestDocumentMatchesAnswers -update-examples", key)
+			case op.Responses.Value(strconv.Itoa(ex.Response.Status)) == nil:
+				t.Errorf("%s: the example answers %d, which the document does not list", key, ex.Response.Status)
+			case ex.Request.Method != method:
+				t.Errorf("%s: the example is a %s", key, ex.Request.Method)
+			}
+		}
+	}
+	for key := range examples {
+		if !seen[key] {
+			t.Errorf("example for %s, which the document no longer has", key)
 		}
 	}
 }

@@ -24,6 +24,9 @@ type Store interface {
 	Catalogue(ctx context.Context) (Data, string, error)
 	// CatalogueVersion is cheap: it tells whether a cached copy is stale.
 	CatalogueVersion(ctx context.Context) (string, error)
+	// InTx runs fn in one transaction; the methods above called with its
+	// ctx take part in it.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // Service answers catalogue questions from an in-memory snapshot that is
@@ -91,6 +94,66 @@ func (s *Service) Import(ctx context.Context, d Data) error {
 		return err
 	}
 	return s.Load(ctx)
+}
+
+// Merged says what MergeBundles did.
+type Merged struct {
+	Added, Replaced, Kept int  // bundles new, replaced by name, left as they were
+	Data                  Data // the catalogue after the merge
+}
+
+// MergeBundles adds bundles to the stored catalogue, replacing those of the
+// same name and keeping every other bundle, country, region and network, in
+// one transaction. An empty currency keeps the catalogue's. Errors: Invalid,
+// naming the first bad bundle.
+func (s *Service) MergeBundles(ctx context.Context, bundles []Bundle, currency string) (Merged, error) {
+	var m Merged
+	err := s.store.InTx(ctx, func(ctx context.Context) error {
+		cur, _, err := s.store.Catalogue(ctx)
+		if err != nil {
+			return err
+		}
+		m = merge(cur, bundles)
+		if currency != "" {
+			m.Data.Currency = currency
+		}
+		if _, err := newSnapshot(m.Data, ""); err != nil {
+			return err
+		}
+		_, err = s.store.ReplaceCatalogue(ctx, m.Data)
+		return err
+	})
+	if err != nil {
+		return Merged{}, err
+	}
+	return m, s.Load(ctx)
+}
+
+// merge puts bundles into cur by name: a bundle of a name cur has takes
+// its place, the others come after cur's in the order given.
+func merge(cur Data, bundles []Bundle) Merged {
+	m := Merged{Data: cur}
+	byName := make(map[string]int, len(cur.Bundles))
+	m.Data.Bundles = slices.Clone(cur.Bundles)
+	for i, b := range m.Data.Bundles {
+		byName[b.Name] = i
+	}
+	replaced := map[string]bool{}
+	for _, b := range bundles {
+		if i, ok := byName[b.Name]; ok {
+			if i < len(cur.Bundles) && !replaced[b.Name] {
+				m.Replaced++
+				replaced[b.Name] = true
+			}
+			m.Data.Bundles[i] = b
+			continue
+		}
+		byName[b.Name] = len(m.Data.Bundles)
+		m.Data.Bundles = append(m.Data.Bundles, b)
+		m.Added++
+	}
+	m.Kept = len(cur.Bundles) - m.Replaced
+	return m
 }
 
 // Current returns the snapshot to answer from, reloading it first when the

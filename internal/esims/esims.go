@@ -75,9 +75,12 @@ const (
 	HistESIMGivenBack       = "eSIM Given Back"
 )
 
+// LapsesAt is when a bundle assigned at assigned lapses if never started:
+// 12 calendar months later (notes §3.1).
+func LapsesAt(assigned time.Time) time.Time { return assigned.AddDate(0, 12, 0) }
+
 // Rules with numbers in them (notes §3.1, §5.2, §5.5).
 const (
-	LapseAfter          = 365 * 24 * time.Hour // a queued bundle never started lapses after 12 months
 	ReturnsHold         = 4 * 24 * time.Hour   // a returned eSIM comes back if installed within 4 days
 	InactivityDeletion  = 180 * 24 * time.Hour // no bundle applied or used for 180 days → deletion scheduled
 	DeletionGrace       = 7 * 24 * time.Hour   // then 7 days to apply a bundle before the eSIM is deleted

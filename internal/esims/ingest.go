@@ -154,7 +154,7 @@ func (s *Service) ingestOne(ctx context.Context, snap *catalogue.Snapshot, wall 
 		return err
 	}
 	if e.ReturnedAt != nil {
-		return notAccessible(r.ICCID) // in the returns process: what Get answers its organisation
+		return returned(&e) // in the returns process: what Get answers its organisation
 	}
 	// Usage is charged at the organisation's present: a late record counts
 	// against the bundle running now, and never reopens an ended one.

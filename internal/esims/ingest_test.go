@@ -52,7 +52,8 @@ func ingestFixture(e *env) []esims.ESIM {
 // ingestRecords is a feed over the fixture's eSIMs: thresholds crossed,
 // a bundle depleted and the next started, a first attachment and a
 // country change, unbilled usage, a record rejected after its eSIM was
-// marked installed, duplicates, and records out of time order.
+// marked installed, usage abroad where no bundle works, duplicates, and
+// records out of time order.
 func ingestRecords(es []esims.ESIM) []esims.IngestRecord {
 	at := t0.Add(-time.Hour)
 	var recs []esims.IngestRecord
@@ -72,6 +73,7 @@ func ingestRecords(es []esims.ESIM) []esims.IngestRecord {
 	recs = append(recs, recs[1])                                                                   // resent in the same batch
 	recs = append(recs, esims.IngestRecord{RecordID: "bad", ICCID: es[0].ICCID, Bytes: 1, At: at}) // no network
 	add(0, 1*GB, "GB", 6)
+	add(0, 50*MB, "FR", 5) // abroad: no GB bundle works in France, so unbilled, and the running one stays active
 	return recs
 }
 
@@ -166,7 +168,7 @@ func TestIngestBatchMatchesRecordByRecord(t *testing.T) {
 		statuses += r.Status[:1]
 	}
 	// applied, duplicate, rejected; the resent r1 and the suspended eSIM's record.
-	if want := "aaaaaaraadra"; statuses != want {
+	if want := "aaaaaaraadraa"; statuses != want {
 		t.Errorf("statuses %s, want %s (%+v)", statuses, want, resB)
 	}
 	as := batched.assignments(esB[0].ICCID)
@@ -182,8 +184,14 @@ func TestIngestBatchMatchesRecordByRecord(t *testing.T) {
 	if n := len(batched.events("Utilisation")); n != 4 {
 		t.Errorf("%d Utilisation alerts; want 50%%, 80%%, 100%% of the 1 GB and 50%% of the 2 GB (FirstUse replaces 1%%)", n)
 	}
-	if wB.Records != 9 {
-		t.Errorf("%d usage records marked applied; want 9", wB.Records)
+	if wB.Records != 10 {
+		t.Errorf("%d usage records marked applied; want 10", wB.Records)
+	}
+	if abroad := resB[len(resB)-1]; abroad.Charged != 0 || abroad.Unbilled != 50*MB {
+		t.Errorf("usage in France on GB bundles: %+v; want all 50 MB unbilled", abroad)
+	}
+	if fresh := resB[7]; fresh.Charged != 0 || fresh.Unbilled != 2*MB {
+		t.Errorf("usage in GB on a France bundle: %+v; want all 2 MB unbilled", fresh)
 	}
 
 	// Resending the whole feed charges nothing and changes nothing.

@@ -50,7 +50,7 @@ func (s *Service) AssignStartingAt(ctx context.Context, org *orgs.Organisation, 
 	a := Assignment{OrgID: org.ID, ESIMID: e.ID, ICCID: e.ICCID, OrderID: orderID, Reference: reference, BundleName: b.Name,
 		Description: b.Description, Profile: b.Profile, State: BundleProcessing, Unlimited: b.Unlimited,
 		InitialBytes: b.DataBytes, RemainingBytes: b.DataBytes, DurationDays: b.DurationDays, Autostart: b.Autostart,
-		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: now.Add(LapseAfter)}
+		Price: price, BatchID: batchID, AssignedAt: now, LapsesAt: LapsesAt(now)}
 	if !b.Autostart && !start.IsZero() {
 		t := start.UTC()
 		a.StartAt = &t

@@ -505,8 +505,8 @@ func TestLapseAfterTwelveMonths(t *testing.T) {
 	}
 	e.advance(time.Second)
 	got := e.assignment(a.ID)
-	if got.State != esims.BundleLapsed || got.EndedAt == nil || !got.EndedAt.Equal(t0.Add(365*24*time.Hour)) {
-		t.Errorf("at 12 months: state %s, ended %v; want lapsed at %v", got.State, got.EndedAt, t0.Add(365*24*time.Hour))
+	if got.State != esims.BundleLapsed || got.EndedAt == nil || !got.EndedAt.Equal(t0.AddDate(0, 12, 0)) {
+		t.Errorf("at 12 months: state %s, ended %v; want lapsed at %v", got.State, got.EndedAt, t0.AddDate(0, 12, 0))
 	}
 	if n := countOf(e.historyNames(s.ICCID), "Bundle Lapsed"); n != 1 {
 		t.Errorf("%d Bundle Lapsed entries, want 1", n)

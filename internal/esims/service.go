@@ -91,7 +91,6 @@ func NewService(cfg Config) *Service {
 	return s
 }
 
-
 // OrgNow returns an organisation's current time.
 func (s *Service) OrgNow(o *orgs.Organisation) time.Time { return o.Now(s.now()) }
 
@@ -221,10 +220,22 @@ func (s *Service) Get(ctx context.Context, org orgs.ID, iccid string) (ESIM, err
 		return ESIM{}, err
 	}
 	e, err := s.store.ESIMByICCID(ctx, org, iccid)
-	if fault.Is(err, fault.NotFound) || (err == nil && e.ReturnedAt != nil) {
+	if fault.Is(err, fault.NotFound) {
 		return ESIM{}, notAccessible(iccid)
 	}
+	if err == nil && e.ReturnedAt != nil {
+		return ESIM{}, returned(&e)
+	}
 	return e, err
+}
+
+// returned is the 403 for an eSIM of the organisation that is in the
+// returns process. It is the organisation's own eSIM, so saying why it is
+// out of reach tells nobody else anything.
+func returned(e *ESIM) error {
+	at := e.ReturnedAt.UTC()
+	return fault.Forbiddenf("eSIM %s was returned at %s: its last bundle was revoked before it was ever installed, so it left this organisation's account (the returns process); it comes back if the end user installs it by %s",
+		e.ICCID, at.Format(time.RFC3339), at.Add(ReturnsHold).Format(time.RFC3339))
 }
 
 // Device returns an eSIM of the organisation as the device side sees it:

@@ -382,33 +382,40 @@ func (s *Service) settle(ctx context.Context, e *ESIM, a *Assignment, at time.Ti
 	return s.deplete(ctx, e, a, at)
 }
 
-// pickBundle returns the active assignment if it has the allowance, else,
-// when none is active, the oldest queued one with the allowance whose
-// bundle covers the country (unknown coverage counts as covering) and
-// whose scheduled start, if any, has come.
+// pickBundle returns the assignment a use of an allowance in country is
+// charged to: the active one, if it has the allowance and works there;
+// else, when none is active, the oldest queued one with the allowance that
+// works there and whose scheduled start, if any, has come. A bundle works
+// in its base countries and its roaming countries (notes §5.9); unknown
+// coverage (no country, or a bundle gone from the catalogue) counts as
+// working. An active bundle that does not work in country is not charged
+// and stays active, for when the device is back where it works; one active
+// bundle per eSIM means no queued one starts beside it, so such usage is
+// unbilled.
 func pickBundle(as []Assignment, snap *catalogue.Snapshot, country string, at time.Time, has func(*Assignment) bool) *Assignment {
 	for i := range as {
-		if as[i].State == BundleActive {
-			if has(&as[i]) {
-				return &as[i]
+		if a := &as[i]; a.State == BundleActive {
+			if has(a) && worksIn(a, snap, country) {
+				return a
 			}
 			return nil
 		}
 	}
 	for i := range as {
-		a := &as[i]
-		if a.State != BundleQueued || !has(a) || a.waitsForStart(at) {
-			continue
-		}
-		if country == "" || snap == nil {
-			return a
-		}
-		b, ok := snap.Bundle(a.BundleName)
-		if !ok || slices.Contains(b.Countries, country) || slices.Contains(b.Roaming, country) {
+		if a := &as[i]; a.State == BundleQueued && has(a) && !a.waitsForStart(at) && worksIn(a, snap, country) {
 			return a
 		}
 	}
 	return nil
+}
+
+// worksIn reports whether an assignment's bundle can carry usage in country.
+func worksIn(a *Assignment, snap *catalogue.Snapshot, country string) bool {
+	if country == "" || snap == nil {
+		return true
+	}
+	b, ok := snap.Bundle(a.BundleName)
+	return !ok || slices.Contains(b.Countries, country) || slices.Contains(b.Roaming, country)
 }
 
 // msisdnPrefix is the UK's range for drama (+44 7700 900000–900999),

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/esimd/esimd/internal/fault"
+	"github.com/esimd/esimd/internal/jsondup"
 	"github.com/esimd/esimd/internal/wiretext"
 )
 
@@ -54,11 +55,24 @@ func decodeObject(body []byte) (fields, error) {
 	if len(body) == 0 {
 		return nil, fault.Invalidf("the request body is empty; send a JSON object")
 	}
+	if err := refuseDuplicateKeys(body); err != nil {
+		return nil, err
+	}
 	var f fields
 	if err := json.Unmarshal(body, &f); err != nil || f == nil {
 		return nil, fault.Invalidf("the request body is not a JSON object: %s", jsonErrorText(err))
 	}
 	return f, nil
+}
+
+// refuseDuplicateKeys answers Invalid for a body that gives a key twice in
+// one object: encoding/json would keep the last silently, so that
+// {"type":"validate","type":"transaction"} placed a real order.
+func refuseDuplicateKeys(body []byte) error {
+	if d := jsondup.Find(body, false); d != nil {
+		return fault.Invalidf("the request body gives the key %s twice; send each key once", d.Where())
+	}
+	return nil
 }
 
 func jsonErrorText(err error) string {
@@ -172,7 +186,7 @@ func (f fields) objects(keys ...string) ([]fields, string, error) {
 	}
 	for i, o := range out {
 		if o == nil {
-			return nil, k, fault.Invalidf("%s[%d] must be an object", k, i)
+			return nil, k, fault.Invalidf("%s: entry %d must be an object (entries count from 1)", k, i+1)
 		}
 	}
 	return out, k, nil

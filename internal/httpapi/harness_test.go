@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -54,16 +55,17 @@ type env struct {
 type envOptions struct {
 	rateLimit int
 	data      *catalogue.Data
+	logger    *slog.Logger
 }
 
 func newEnv(t testing.TB, opt envOptions) *env {
 	t.Helper()
-	a := apptest.New(t, apptest.Options{Catalogue: opt.data, RateLimit: opt.rateLimit,
+	a := apptest.New(t, apptest.Options{Catalogue: opt.data, RateLimit: opt.rateLimit, Logger: opt.logger,
 		Org: &orgs.NewOrganisation{Name: "Acme Travel", Currency: "USD", Sandbox: true, StartingBalance: money.MustParse("250.5"), APIKey: "esimd_test_acme_travel_key_0001"}})
 	e := &env{t: t, app: a, srv: a.Server, db: a.App.DB, cat: a.App.Catalogue, esims: a.App.ESIMs, orders: a.App.Orders,
 		sandbox: a.App.Sandbox, notify: a.App.Notify, orgs: a.App.Orgs, org: a.Org, key: a.Key, clock: a.Clock}
 	if _, ok := t.(*testing.T); ok {
-		e.spec = contract.ForTest(t)
+		e.spec = contract.IfPresent(t)
 	}
 	return e
 }

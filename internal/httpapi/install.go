@@ -277,7 +277,7 @@ func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *requ
 		}
 		switch o.Status {
 		case orders.StatusProcessing:
-			return nil, processing(w, o.Reference)
+			return nil, processing(w, &o)
 		case orders.StatusFailed:
 			return nil, fault.Invalidf("order %s failed and has no eSIMs: %s", o.Reference, o.StatusMessage)
 		}

@@ -157,20 +157,20 @@ func decodeOrderRequest(body []byte) (orders.Request, error) {
 			return req, lineErr(key, i, err)
 		}
 		if lr.Type == "" {
-			return req, fault.Invalidf("%s[%d].type is required (\"bundle\")", key, i)
+			return req, fault.Invalidf("%s line %d: type is required (\"bundle\")", key, i+1)
 		}
 		if lr.Item, err = l.str("item"); err != nil {
 			return req, lineErr(key, i, err)
 		}
 		if lr.Item == "" {
-			return req, fault.Invalidf("%s[%d].item is required: the bundle name", key, i)
+			return req, fault.Invalidf("%s line %d: item is required: the bundle name", key, i+1)
 		}
 		q, ok, err := l.integer("quantity")
 		if err != nil {
 			return req, lineErr(key, i, err)
 		}
 		if !ok {
-			return req, fault.Invalidf("%s[%d].quantity is required", key, i)
+			return req, fault.Invalidf("%s line %d: quantity is required", key, i+1)
 		}
 		lr.Quantity = q
 		if lr.ICCIDs, err = l.strings("iccids"); err != nil {
@@ -189,8 +189,9 @@ func decodeOrderRequest(body []byte) (orders.Request, error) {
 	return req, nil
 }
 
+// lineErr names an order line as the order service does, counting from 1.
 func lineErr(key string, i int, err error) error {
-	return fault.Invalidf("%s[%d]: %s", key, i, fault.MessageOf(err))
+	return fault.Invalidf("%s line %d: %s", key, i+1, fault.MessageOf(err))
 }
 
 // GET /orders
@@ -266,7 +267,7 @@ func (s *Server) getOrder(w http.ResponseWriter, r *request) error {
 		return err
 	}
 	if o.Status == orders.StatusProcessing {
-		return processing(w, o.Reference)
+		return processing(w, &o)
 	}
 	var per [][]esims.ESIM
 	if o.Assigned && o.Status == orders.StatusCompleted {
@@ -279,10 +280,24 @@ func (s *Server) getOrder(w http.ResponseWriter, r *request) error {
 }
 
 // processing is the answer for a read that depends on work still running.
-func processing(w http.ResponseWriter, ref string) error {
-	w.Header().Set("Retry-After", "5")
-	return fault.E(fault.Unavailable, "order %s is still being processed; retry after the number of seconds in Retry-After", ref)
+// Retry-After is the order's estimated work in whole seconds (at least 1,
+// the header's unit): a small order is done in milliseconds, and a client
+// told 5 would wait for nothing.
+func processing(w http.ResponseWriter, o *orders.Order) error {
+	secs := max(1, int((o.EstimatedWork()+time.Second-1)/time.Second))
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return poll{fault.E(fault.Unavailable, "order %s is still being processed (%d bundles); retry after the number of seconds in Retry-After", o.Reference, o.Units())}
 }
+
+// poll marks the 503 that answers a poll of work still running: part of
+// the protocol, not a failure, so it is logged at Info.
+type poll struct{ error }
+
+func (p poll) Unwrap() error { return p.error }
+
+// Expected tells web.ErrorWriter to log the answer at Info: polling work
+// that is still running is the protocol, not a failure.
+func (p poll) Expected() bool { return true }
 
 type inventoryBatchJSON struct {
 	ID        int64  `json:"id"`
@@ -508,10 +523,10 @@ func decodeApplyRequest(body []byte) (orders.ApplyRequest, error) {
 	for i, o := range list {
 		e, err := entry(o)
 		if err != nil {
-			return req, fault.Invalidf("bundles[%d]: %s", i, fault.MessageOf(err))
+			return req, fault.Invalidf("bundle %d: %s", i+1, fault.MessageOf(err))
 		}
 		if e.Name == "" {
-			return req, fault.Invalidf("bundles[%d].name is required", i)
+			return req, fault.Invalidf("bundle %d: name is required", i+1)
 		}
 		req.Entries = append(req.Entries, e)
 	}

@@ -85,6 +85,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 	doc := apidoc.Handler()
 	mux.Handle("GET /openapi.yaml", doc)
 	mux.Handle("GET /docs", doc)
+	mux.HandleFunc("GET /{$}", s.home)
 	mux.HandleFunc("/", s.unknownRoute)
 }
 

@@ -428,6 +428,9 @@ func (s *Server) sandboxAddFault(w http.ResponseWriter, r *request) error {
 	if err != nil {
 		return err
 	}
+	if err := refuseDuplicateKeys(body); err != nil {
+		return err
+	}
 	var in faultJSON
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

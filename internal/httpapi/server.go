@@ -217,7 +217,8 @@ var statusOf = web.StatusTable{
 type messageBody = web.Message
 
 // writeError writes {"message": …} with the kind's status and logs the
-// error once (web.ErrorWriter).
+// error once (web.ErrorWriter): 4xx at Warn, 5xx at Error, a poll of work
+// still running at Info.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	s.errors.Write(w, r, err)
 }

@@ -192,8 +192,8 @@ func TestInventoryBatches(t *testing.T) {
 		}
 	}
 	want := []batch{
-		{b1GB, 2, 2, price[b1GB], t0, t0.Add(365 * day)},
-		{b2GB, 3, 3, price[b2GB], t0, t0.Add(365 * day)},
+		{b1GB, 2, 2, price[b1GB], t0, t0.AddDate(0, 12, 0)},
+		{b2GB, 3, 3, price[b2GB], t0, t0.AddDate(0, 12, 0)},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("inventory (-want +got):\n%s", diff)
@@ -210,6 +210,37 @@ func TestInventoryBatches(t *testing.T) {
 	}
 	_, err = e.orders.Apply(e.ctx, e.org.ID, orders.ApplyRequest{Entries: []orders.ApplyEntry{{Name: b1GB}}})
 	wantKind(t, err, fault.Forbidden)
+}
+
+// TestInventoryExpiresAfterTwelveCalendarMonths: inventory expires 12
+// calendar months after purchase, as documented, which is 366 days when
+// the year ahead holds a 29 February and 365 days otherwise.
+func TestInventoryExpiresAfterTwelveCalendarMonths(t *testing.T) {
+	for _, c := range []struct {
+		bought, want time.Time
+	}{
+		{time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC), time.Date(2028, 3, 1, 12, 0, 0, 0, time.UTC)}, // 366 days
+		{time.Date(2027, 2, 28, 9, 0, 0, 0, time.UTC), time.Date(2028, 2, 28, 9, 0, 0, 0, time.UTC)},
+		{time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), time.Date(2027, 3, 1, 12, 0, 0, 0, time.UTC)}, // 365 days
+	} {
+		t.Run(c.bought.Format(time.DateOnly), func(t *testing.T) {
+			e := newEnv(t, envOptions{})
+			e.clock.Advance(c.bought.Sub(e.clock.Now()))
+			e.place(orders.Request{Type: "transaction", Lines: []orders.LineRequest{line(b1GB, 1)}})
+			b := e.batches("")
+			if len(b) != 1 || !b[0].ExpiresAt.Equal(c.want) {
+				t.Fatalf("batches %+v; want one expiring %v", b, c.want)
+			}
+			e.clock.Advance(c.want.Sub(c.bought) - time.Second)
+			if n := len(e.batches("")); n != 1 {
+				t.Errorf("%d batches a second before %v, want 1", n, c.want)
+			}
+			e.clock.Advance(time.Second)
+			if n := len(e.batches("")); n != 0 {
+				t.Errorf("%d batches at %v, want none", n, c.want)
+			}
+		})
+	}
 }
 
 func TestApplyDrawsOldestBatchFirst(t *testing.T) {

@@ -141,7 +141,7 @@ func pickRevocable(as []esims.Assignment, r RevokeRequest) (*esims.Assignment, e
 // purchase and expiry dates (the unit was bought when it was assigned if it
 // never sat in inventory).
 func (s *Service) returnToInventory(ctx context.Context, org *orgs.Organisation, a *esims.Assignment, from *Batch, now time.Time) error {
-	bought, expires := a.AssignedAt, a.AssignedAt.Add(InventoryLifetime)
+	bought, expires := a.AssignedAt, InventoryExpiry(a.AssignedAt)
 	if from != nil {
 		if now.Before(from.ExpiresAt) && from.Remaining < from.Total {
 			return s.store.AdjustBatch(ctx, from.ID, 1)

@@ -224,7 +224,7 @@ func (s *Service) Place(ctx context.Context, orgID orgs.ID, req Request, sourceI
 		case !req.Assign:
 			for _, l := range o.Lines {
 				b := Batch{OrgID: org.ID, BundleName: l.Item, OrderID: o.ID, Total: l.Quantity, Remaining: l.Quantity,
-					Price: l.PricePerUnit, PurchasedAt: now, ExpiresAt: now.Add(InventoryLifetime)}
+					Price: l.PricePerUnit, PurchasedAt: now, ExpiresAt: InventoryExpiry(now)}
 				if err := s.store.InsertBatch(ctx, &b); err != nil {
 					return err
 				}

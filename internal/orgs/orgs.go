@@ -165,6 +165,19 @@ func NewService(store Store, now func() time.Time) *Service {
 // organisation or its keys.
 func (s *Service) forget() { s.keys.Clear() }
 
+// The defaults of a new organisation, the same wherever one is made
+// (esimd org create, POST /admin/v1/organisations, the first start of
+// esimd serve). A sandbox unless a live one is asked for: a sandbox made
+// by mistake costs nothing, a live one hands out real profiles. Refunds on
+// for a sandbox, so that every path of revoke and refund can be tried, and
+// off for a live organisation, as eSIM Go's account managers enable them
+// per customer (notes §5.3).
+const DefaultSandbox = true
+
+// DefaultRefunds is whether refunds are on when not asked: for sandbox
+// organisations only (see DefaultSandbox).
+func DefaultRefunds(sandbox bool) bool { return sandbox }
+
 // NewOrganisation is what Create needs.
 type NewOrganisation struct {
 	Name             string

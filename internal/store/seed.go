@@ -7,6 +7,7 @@ import (
 
 	"github.com/esimd/esimd/esimid"
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/esims"
 	"github.com/esimd/esimd/internal/orgs"
 )
 
@@ -49,7 +50,7 @@ func (db *DB) SeedESIMs(ctx context.Context, org orgs.ID, b catalogue.Bundle, fi
 						profile, state, unlimited, initial_bytes, remaining_bytes, duration_days, autostart, price, assigned_at, lapses_at)
 						VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $9, $10, $11, $12, $13, $14)`,
 						org, id, orderID, fmt.Sprintf("seed-%d-%d", firstSerial+int64(i), k), b.Name, b.Description, b.Profile,
-						b.Unlimited, b.DataBytes, b.DurationDays, b.Autostart, b.Price, nanos(at), nanos(at.Add(365*24*time.Hour))); err != nil {
+						b.Unlimited, b.DataBytes, b.DurationDays, b.Autostart, b.Price, nanos(at), nanos(esims.LapsesAt(at))); err != nil {
 						return err
 					}
 				}

@@ -61,8 +61,9 @@ func (t StatusTable) Status(err error) int {
 }
 
 // ErrorWriter writes {"message": …} errors for one surface and logs each
-// once: 4xx at Warn, 5xx at Error, a client's own cancellation at Debug
-// (nothing failed on our side and nobody reads the answer).
+// once: 4xx at Warn, 5xx at Error, errors whose Expected method says so
+// (a poll of work still running) at Info, a client's own cancellation at
+// Debug (nothing failed on our side and nobody reads the answer).
 type ErrorWriter struct {
 	Statuses StatusTable
 	Log      *slog.Logger
@@ -81,7 +82,11 @@ func (ew ErrorWriter) Write(w http.ResponseWriter, r *http.Request, err error) {
 	kind := fault.KindOf(err)
 	status := ew.Statuses.Status(err)
 	level := slog.LevelWarn
-	if status >= 500 {
+	var expected interface{ Expected() bool }
+	switch {
+	case errors.As(err, &expected) && expected.Expected():
+		level = slog.LevelInfo // an answer the protocol expects, such as "still processing"
+	case status >= 500:
 		level = slog.LevelError
 	}
 	what := ew.What

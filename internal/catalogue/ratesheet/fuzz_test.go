@@ -11,8 +11,8 @@ import (
 	"github.com/esimd/esimd/internal/catalogue"
 )
 
-// addSeeds adds the inline samples and, when the real sheet is there, a few
-// slices of the real file (the header and some rows). Whole files would make
+// addSeeds adds the inline samples and a few slices of the shipped sheet
+// (the header and some rows). Whole files would make
 // the fuzzer spend its time minimising them.
 func addSeeds(f *testing.F, file string, samples ...string) {
 	for _, s := range samples {
@@ -23,10 +23,10 @@ func addSeeds(f *testing.F, file string, samples ...string) {
 	}
 }
 
-// realSlices returns the first rows of a real file, and its header with a
+// realSlices returns the first rows of a file of the shipped sheet, and its header with a
 // later stretch of rows.
 func realSlices(file string) []string {
-	b, err := os.ReadFile(filepath.Join(realSheet, file))
+	b, err := os.ReadFile(filepath.Join(testSheet, file))
 	if err != nil {
 		return nil
 	}

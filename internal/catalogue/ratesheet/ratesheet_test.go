@@ -15,17 +15,32 @@ import (
 	"github.com/esimd/esimd/internal/money"
 )
 
-// realSheet is the November 2025 rate sheet, relative to this package.
+// testSheet is a slice of the November 2025 rate sheet shipped with the
+// tests: a few rows of every file, with the country codes the sheet gets
+// wrong or invents (IC, CYP, US-HI, PO, XK, AN, EH, NA).
+const testSheet = "testdata/ratesheet"
+
+// realSheet is the whole November 2025 rate sheet in the project's shared
+// data, relative to this package. Tests run on testSheet; where the real
+// sheet is there (beside the repository), they run on it too.
 const realSheet = "../../../../shared/data/ratesheet-2025-11"
 
-func loadReal(tb testing.TB) (catalogue.Data, []Note) {
-	tb.Helper()
+// sheets are the rate-sheet folders a test runs over: the shipped slice,
+// and the real sheet when it is there.
+func sheets(t *testing.T) []string {
+	t.Helper()
 	if _, err := os.Stat(realSheet); err != nil {
-		tb.Skipf("rate sheet folder %s not found (%v); skipping the real-sheet test", realSheet, err)
+		t.Logf("rate sheet folder %s not found: checking the shipped slice %s only", realSheet, testSheet)
+		return []string{testSheet}
 	}
-	d, notes, err := LoadNotes(os.DirFS(realSheet))
+	return []string{testSheet, realSheet}
+}
+
+func loadSheet(tb testing.TB, dir string) (catalogue.Data, []Note) {
+	tb.Helper()
+	d, notes, err := LoadNotes(os.DirFS(dir))
 	if err != nil {
-		tb.Fatalf("LoadNotes(%s): %v", realSheet, err)
+		tb.Fatalf("LoadNotes(%s): %v", dir, err)
 	}
 	return d, notes
 }
@@ -419,10 +434,16 @@ func TestCountryTable(t *testing.T) {
 	}
 }
 
-// TestRealSheetRegions asserts that every code the real sheet uses is a
-// country of the catalogue with a region.
-func TestRealSheetRegions(t *testing.T) {
-	d, notes := loadReal(t)
+// TestSheetRegions asserts that every code a rate sheet uses is a country
+// of the catalogue with a region.
+func TestSheetRegions(t *testing.T) {
+	for _, dir := range sheets(t) {
+		t.Run(dir, func(t *testing.T) { checkRegions(t, dir) })
+	}
+}
+
+func checkRegions(t *testing.T, dir string) {
+	d, notes := loadSheet(t, dir)
 	byISO := map[string]catalogue.Country{}
 	for _, c := range d.Countries {
 		byISO[c.ISO] = c
@@ -474,25 +495,41 @@ func TestRealSheetRegions(t *testing.T) {
 	}
 }
 
-func TestRealSheetInvariants(t *testing.T) {
-	d, _ := loadReal(t)
-	checkData(t, d)
-	groups := map[string]int{}
-	for _, b := range d.Bundles {
-		groups[b.Groups[0]]++
+func TestSheetInvariants(t *testing.T) {
+	want := map[string]struct {
+		groups  map[string]int
+		regions int
+	}{
+		testSheet: {map[string]int{
+			catalogue.GroupFixed:              77,
+			catalogue.GroupUnlimitedLite:      66,
+			catalogue.GroupUnlimitedEssential: 66,
+			catalogue.GroupUnlimitedPlus:      66,
+			catalogue.GroupLongDuration:       6,
+		}, 14},
+		realSheet: {map[string]int{
+			catalogue.GroupFixed:              1441,
+			catalogue.GroupUnlimitedLite:      1258,
+			catalogue.GroupUnlimitedEssential: 1249,
+			catalogue.GroupUnlimitedPlus:      1248,
+			catalogue.GroupLongDuration:       25,
+		}, 14},
 	}
-	want := map[string]int{
-		catalogue.GroupFixed:              1441,
-		catalogue.GroupUnlimitedLite:      1258,
-		catalogue.GroupUnlimitedEssential: 1249,
-		catalogue.GroupUnlimitedPlus:      1248,
-		catalogue.GroupLongDuration:       25,
-	}
-	if diff := cmp.Diff(want, groups); diff != "" {
-		t.Errorf("bundles per group (-want +got):\n%s", diff)
-	}
-	if len(d.Regions) != 14 {
-		t.Errorf("%d regions, want 14", len(d.Regions))
+	for _, dir := range sheets(t) {
+		t.Run(dir, func(t *testing.T) {
+			d, _ := loadSheet(t, dir)
+			checkData(t, d)
+			groups := map[string]int{}
+			for _, b := range d.Bundles {
+				groups[b.Groups[0]]++
+			}
+			if diff := cmp.Diff(want[dir].groups, groups); diff != "" {
+				t.Errorf("bundles per group (-want +got):\n%s", diff)
+			}
+			if len(d.Regions) != want[dir].regions {
+				t.Errorf("%d regions, want %d", len(d.Regions), want[dir].regions)
+			}
+		})
 	}
 }
 
@@ -618,10 +655,11 @@ func TestFamilies(t *testing.T) {
 }
 
 func BenchmarkLoad(b *testing.B) {
-	if _, err := os.Stat(realSheet); err != nil {
-		b.Skipf("rate sheet folder %s not found", realSheet)
+	dir := realSheet
+	if _, err := os.Stat(dir); err != nil {
+		dir = testSheet
 	}
-	fsys := os.DirFS(realSheet)
+	fsys := os.DirFS(dir)
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Load(fsys); err != nil {
