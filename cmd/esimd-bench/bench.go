@@ -32,6 +32,7 @@ import (
 	"github.com/esimd/esimd/esimid"
 	"github.com/esimd/esimd/internal/app"
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
@@ -918,8 +919,8 @@ func (d *benchDeployment) deliverPaced(ctx context.Context, rate int, duration t
 				at := time.Now()
 				for i := offered; i < offered+n; i++ {
 					iccid := fmt.Sprintf("8999902%011d", i/10)
-					ev := esims.Event{OrgID: d.hooksOrg, ICCID: iccid, Kind: notify.KindFirstAttachment,
-						Payload: map[string]any{"alertType": "FirstAttachment", "iccid": iccid}, At: at}
+					ev := esims.Event{OrgID: d.hooksOrg, ICCID: iccid, Kind: events.KindFirstAttachment,
+						Payload: events.FirstAttachment{AlertType: events.KindFirstAttachment, ICCID: iccid}, At: at}
 					if err := db.AddEvent(ctx, &ev); err != nil {
 						return err
 					}

@@ -13,11 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/esimd/esimd/internal/store"
 	"github.com/esimd/esimd/internal/storetest"
 )
 
@@ -26,6 +28,10 @@ import (
 // (anywhere on its line): for what cannot run inside a test, such as
 // setting up PostgreSQL or a command that runs until Ctrl-C.
 const readmeSkipMarker = "not run by the README test"
+
+// readmeSQLiteMarker, on a command's line, keeps the walk from running it
+// when the suite runs on PostgreSQL (esimd backup works on SQLite files).
+const readmeSQLiteMarker = "SQLite only"
 
 // readmeCommand is one shell command of the README, continuation lines
 // joined, with the line it starts on.
@@ -258,6 +264,9 @@ func TestReadmeWalk(t *testing.T) {
 	cmds, err := readmeCommands(readme)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if storetest.Engine() == store.EnginePostgres {
+		cmds = slices.DeleteFunc(cmds, func(c readmeCommand) bool { return strings.Contains(c.text, readmeSQLiteMarker) })
 	}
 	var serverLog bytes.Buffer
 	srv := exec.Command(filepath.Join(bin, "esimd"), "serve", "--addr", addr, "--rate-limit", "0")

@@ -17,6 +17,7 @@ import (
 	"github.com/esimd/esimd/internal/app/apptest"
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orders"
 	"github.com/esimd/esimd/internal/orgs"
@@ -172,7 +173,7 @@ func TestDeliveryLogReplayAndTestSend(t *testing.T) {
 	ctx := context.Background()
 	var ids []int64
 	for _, iccid := range []string{"8999901000000000013", "8999901000000000021"} {
-		ev := esims.Event{OrgID: e.org.ID, ICCID: iccid, Kind: "FirstAttachment", Payload: map[string]any{"alertType": "FirstAttachment", "iccid": iccid}, At: t0}
+		ev := esims.Event{OrgID: e.org.ID, ICCID: iccid, Kind: "FirstAttachment", Payload: events.FirstAttachment{AlertType: events.KindFirstAttachment, ICCID: iccid}, At: t0}
 		if err := e.db.AddEvent(ctx, &ev); err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/orgs"
@@ -204,7 +205,7 @@ func (s *Service) dueInactivity(ctx context.Context, d DueItem) error {
 	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistDeletionScheduled, At: at}); err != nil {
 		return err
 	}
-	return s.emit(ctx, &e, "esim.deletion_scheduled", map[string]any{"event": "esim.deletion_scheduled", "iccid": e.ICCID, "date": due}, at)
+	return s.emit(ctx, &e, events.Deletion{Event: events.KindDeletionScheduled, ICCID: e.ICCID, Date: due}, at)
 }
 
 func (s *Service) dueDeletion(ctx context.Context, d DueItem) error {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -178,7 +179,7 @@ type Event struct {
 	OrgID   orgs.ID
 	ICCID   string
 	Kind    string // alertType or event name: Utilisation, FirstUse, esim.deleted …
-	Payload map[string]any
+	Payload events.Payload
 	At      time.Time
 }
 

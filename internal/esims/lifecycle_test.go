@@ -10,6 +10,7 @@ import (
 
 	"github.com/esimd/esimd/esimid"
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 )
 
@@ -281,7 +282,7 @@ func TestFirstAttachmentOnce(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("%d FirstAttachment notifications, want 1", len(evs))
 	}
-	want := map[string]any{"alertType": "FirstAttachment", "iccid": s.ICCID}
+	want := events.Payload(events.FirstAttachment{AlertType: "FirstAttachment", ICCID: s.ICCID})
 	if diff := cmp.Diff(want, evs[0].Payload); diff != "" {
 		t.Errorf("FirstAttachment payload (-want +got):\n%s", diff)
 	}
@@ -349,14 +350,14 @@ func TestCountryChange24Hours(t *testing.T) {
 	var got []sent
 	evs := e.events("CountryChange")
 	for _, ev := range evs {
-		c := ev.Payload["country"].(map[string]any)
-		got = append(got, sent{c["code"].(string), ev.At.Sub(t0)})
+		c := ev.Payload.(events.CountryChange).Country
+		got = append(got, sent{c.Code, ev.At.Sub(t0)})
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("CountryChange notifications (-want +got):\n%s", diff)
 	}
-	wantPayload := map[string]any{"alertType": "CountryChange", "iccid": s.ICCID, "country": map[string]any{"code": "GB", "name": "United Kingdom"}}
-	if diff := cmp.Diff(wantPayload, evs[0].Payload); diff != "" {
+	wantPayload := events.CountryChange{AlertType: "CountryChange", ICCID: s.ICCID, Country: events.Country{Code: "GB", Name: "United Kingdom"}}
+	if diff := cmp.Diff(events.Payload(wantPayload), evs[0].Payload); diff != "" {
 		t.Errorf("CountryChange payload (-want +got):\n%s", diff)
 	}
 }
@@ -380,11 +381,11 @@ func TestFirstUseStartsTheBundle(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("%d FirstUse notifications, want 1", len(evs))
 	}
-	p := evs[0].Payload
-	bundle, _ := p["bundle"].(map[string]any)
-	if p["alertType"] != "FirstUse" || p["iccid"] != s.ICCID || bundle["name"] != b1GB ||
-		bundle["startTime"] != start.Format(time.RFC3339Nano) || bundle["endTime"] != start.Add(7*24*time.Hour).Format(time.RFC3339Nano) ||
-		bundle["initialQuantity"] != float64(GB) {
+	p, _ := evs[0].Payload.(events.FirstUse)
+	bundle := p.Bundle
+	if p.AlertType != "FirstUse" || p.ICCID != s.ICCID || bundle.Name != b1GB ||
+		bundle.StartTime == nil || !bundle.StartTime.Equal(start) || bundle.EndTime == nil || !bundle.EndTime.Equal(start.Add(7*24*time.Hour)) ||
+		bundle.InitialQuantity != GB {
 		t.Errorf("FirstUse payload %v", p)
 	}
 	if n := countOf(e.historyNames(s.ICCID), "eSIM First Use"); n != 1 {
@@ -417,8 +418,9 @@ func TestUtilisationAlertsOnce(t *testing.T) {
 		evs := e.events("Utilisation")
 		var got []float64
 		for _, ev := range evs[seen:] {
-			got = append(got, ev.Payload["percentage"].(float64))
-			if ev.Payload["alertType"] != "Utilisation" || ev.Payload["iccid"] != s.ICCID {
+			u := ev.Payload.(events.Utilisation)
+			got = append(got, float64(u.Percentage))
+			if u.AlertType != "Utilisation" || u.ICCID != s.ICCID {
 				t.Errorf("step %d: payload %v", i, ev.Payload)
 			}
 		}
@@ -436,8 +438,9 @@ func TestUtilisationAlertsOnce(t *testing.T) {
 	e.use(s.ICCID, 900*MB)
 	var got2 []float64
 	for _, ev := range e.events("Utilisation")[seen:] {
-		got2 = append(got2, ev.Payload["percentage"].(float64))
-		if bundle := ev.Payload["bundle"].(map[string]any); bundle["reference"] != b.Reference || bundle["remainingQuantity"] != float64(100*MB) {
+		u := ev.Payload.(events.Utilisation)
+		got2 = append(got2, float64(u.Percentage))
+		if bundle := u.Bundle; bundle.Reference != b.Reference || bundle.RemainingQuantity != 100*MB {
 			t.Errorf("alert bundle %v, want reference %s with 100 MB left", bundle, b.Reference)
 		}
 	}
@@ -534,7 +537,7 @@ func TestInactivityDeletion(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("%d esim.deletion_scheduled after 180 days, want 1", len(evs))
 		}
-		want := map[string]any{"event": "esim.deletion_scheduled", "iccid": s.ICCID, "date": due.Format(time.RFC3339Nano)}
+		want := events.Payload(events.Deletion{Event: "esim.deletion_scheduled", ICCID: s.ICCID, Date: due})
 		if diff := cmp.Diff(want, evs[0].Payload); diff != "" {
 			t.Errorf("esim.deletion_scheduled payload (-want +got):\n%s", diff)
 		}
@@ -565,7 +568,7 @@ func TestInactivityDeletion(t *testing.T) {
 		if len(evs) != 1 {
 			t.Fatalf("%d esim.deleted, want 1", len(evs))
 		}
-		want := map[string]any{"event": "esim.deleted", "iccid": s.ICCID, "date": due.Format(time.RFC3339Nano)}
+		want := events.Payload(events.Deletion{Event: "esim.deleted", ICCID: s.ICCID, Date: due})
 		if diff := cmp.Diff(want, evs[0].Payload); diff != "" {
 			t.Errorf("esim.deleted payload (-want +got):\n%s", diff)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esimd/esimd/esimid"
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
@@ -495,7 +496,7 @@ func (s *Service) deactivate(ctx context.Context, o *orgs.Organisation, e *ESIM,
 		return err
 	}
 	if scheduled {
-		return s.emit(ctx, e, "esim.deleted", map[string]any{"event": "esim.deleted", "iccid": e.ICCID, "date": now}, now)
+		return s.emit(ctx, e, events.Deletion{Event: events.KindDeleted, ICCID: e.ICCID, Date: now}, now)
 	}
 	return nil
 }
@@ -567,14 +568,15 @@ func (s *Service) maybeReturn(ctx context.Context, e *ESIM, now time.Time) error
 	return s.store.ScheduleDue(ctx, DueItem{OrgID: e.OrgID, Kind: DueReturnCheck, SubjectID: e.ID, DueAt: now.Add(ReturnsHold)})
 }
 
-// emit writes a notification to the outbox.
-func (s *Service) emit(ctx context.Context, e *ESIM, kind string, payload map[string]any, at time.Time) error {
-	return s.store.AddEvent(ctx, &Event{OrgID: e.OrgID, ICCID: e.ICCID, Kind: kind, Payload: payload, At: at})
+// emit writes a notification about an eSIM to the outbox, in the
+// transaction of the change that caused it.
+func (s *Service) emit(ctx context.Context, e *ESIM, payload events.Payload, at time.Time) error {
+	return s.store.AddEvent(ctx, &Event{OrgID: e.OrgID, ICCID: e.ICCID, Kind: payload.Kind(), Payload: payload, At: at})
 }
 
 // EmitOrgEvent writes an organisation-level notification (balance, top-up).
-func (s *Service) EmitOrgEvent(ctx context.Context, org orgs.ID, kind string, payload map[string]any, at time.Time) error {
-	return s.store.AddEvent(ctx, &Event{OrgID: org, Kind: kind, Payload: payload, At: at})
+func (s *Service) EmitOrgEvent(ctx context.Context, org orgs.ID, payload events.Payload, at time.Time) error {
+	return s.store.AddEvent(ctx, &Event{OrgID: org, Kind: payload.Kind(), Payload: payload, At: at})
 }
 
 // Events lists an organisation's notifications after an ID, oldest first.
@@ -609,10 +611,10 @@ func (s *Service) SetProfileStatus(ctx context.Context, org orgs.ID, iccid, stat
 		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistProfileStatus, AlertType: status, At: now}); err != nil {
 			return err
 		}
-		payload := map[string]any{"iccid": e.ICCID, "profileStatus": status, "date": now}
+		payload := events.ProfileStatusChange{ICCID: e.ICCID, ProfileStatus: status, Date: now}
 		if e.EID != "" {
-			payload["device"] = map[string]any{"eid": e.EID}
+			payload.Device = &events.Device{EID: e.EID}
 		}
-		return s.emit(ctx, e, "ProfileStatusChange", payload, now)
+		return s.emit(ctx, e, payload, now)
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/catalogue"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -126,7 +127,7 @@ func (s *Service) register(ctx context.Context, e *ESIM, reg Registration, at ti
 		if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistFirstAttachment, At: at}); err != nil {
 			return err
 		}
-		if err := s.emit(ctx, e, "FirstAttachment", map[string]any{"alertType": "FirstAttachment", "iccid": e.ICCID}, at); err != nil {
+		if err := s.emit(ctx, e, events.FirstAttachment{AlertType: events.KindFirstAttachment, ICCID: e.ICCID}, at); err != nil {
 			return err
 		}
 	}
@@ -143,8 +144,8 @@ func (s *Service) register(ctx context.Context, e *ESIM, reg Registration, at ti
 					name = c.Name
 				}
 			}
-			if err := s.emit(ctx, e, "CountryChange", map[string]any{"alertType": "CountryChange", "iccid": e.ICCID,
-				"country": map[string]any{"code": reg.Country, "name": name}}, at); err != nil {
+			if err := s.emit(ctx, e, events.CountryChange{AlertType: events.KindCountryChange, ICCID: e.ICCID,
+				Country: events.Country{Code: reg.Country, Name: name}}, at); err != nil {
 				return err
 			}
 		}
@@ -342,7 +343,7 @@ func (s *Service) markInstalled(ctx context.Context, e *ESIM, at time.Time) erro
 	if err := s.store.AddHistory(ctx, e.ID, HistoryEntry{Name: HistProfileStatus, AlertType: ProfileInstalled, At: at}); err != nil {
 		return err
 	}
-	return s.emit(ctx, e, "ProfileStatusChange", map[string]any{"iccid": e.ICCID, "profileStatus": ProfileInstalled, "date": at}, at)
+	return s.emit(ctx, e, events.ProfileStatusChange{ICCID: e.ICCID, ProfileStatus: ProfileInstalled, Date: at}, at)
 }
 
 // endOverdue ends assignments whose validity or lapse time has passed by
@@ -445,11 +446,11 @@ func (s *Service) syncMSISDN(ctx context.Context, e *ESIM, at time.Time, reason 
 			return err
 		}
 		e.MSISDN = fmt.Sprintf("%s%03d", msisdnPrefix, n%1000)
-		return s.emit(ctx, e, "MSISDNEnabled", map[string]any{"alertType": "MSISDNEnabled", "iccid": e.ICCID, "msisdn": e.MSISDN, "reason": "Bundle applied"}, at)
+		return s.emit(ctx, e, events.MSISDN{AlertType: events.KindMSISDNEnabled, ICCID: e.ICCID, MSISDN: e.MSISDN, Reason: "Bundle applied"}, at)
 	case !want && e.MSISDN != "":
 		msisdn := e.MSISDN
 		e.MSISDN = ""
-		return s.emit(ctx, e, "MSISDNDisabled", map[string]any{"alertType": "MSISDNDisabled", "iccid": e.ICCID, "msisdn": msisdn, "reason": reason}, at)
+		return s.emit(ctx, e, events.MSISDN{AlertType: events.KindMSISDNDisabled, ICCID: e.ICCID, MSISDN: msisdn, Reason: reason}, at)
 	}
 	return nil
 }
@@ -482,7 +483,7 @@ func (s *Service) alerts(ctx context.Context, e *ESIM, a *Assignment, charged in
 		}
 		if used >= firstUseBytes {
 			a.AlertsSent |= firstUseSent
-			if err := s.emit(ctx, e, "FirstUse", map[string]any{"alertType": "FirstUse", "iccid": e.ICCID, "bundle": bundleBody(a, dataAllowance)}, at); err != nil {
+			if err := s.emit(ctx, e, events.FirstUse{AlertType: events.KindFirstUse, ICCID: e.ICCID, Bundle: bundleBody(a, dataAllowance)}, at); err != nil {
 				return err
 			}
 		}
@@ -521,8 +522,8 @@ func (s *Service) utilisation(ctx context.Context, e *ESIM, a *Assignment, al al
 				continue
 			}
 		}
-		if err := s.emit(ctx, e, "Utilisation", map[string]any{"alertType": "Utilisation", "iccid": e.ICCID,
-			"percentage": pct, "bundle": bundleBody(a, al)}, at); err != nil {
+		if err := s.emit(ctx, e, events.Utilisation{AlertType: events.KindUtilisation, ICCID: e.ICCID,
+			Percentage: int(pct), Bundle: bundleBody(a, al)}, at); err != nil {
 			return err
 		}
 	}
@@ -532,17 +533,8 @@ func (s *Service) utilisation(ctx context.Context, e *ESIM, a *Assignment, al al
 // bundleBody is the V3 callback's bundle object (the V2 form is a subset),
 // with the quantities of one allowance: bytes, or minutes or messages
 // with their unit.
-func bundleBody(a *Assignment, al allowance) map[string]any {
-	b := map[string]any{"id": fmt.Sprint(a.ID), "reference": a.Reference, "name": a.BundleName, "description": a.Description,
-		"initialQuantity": al.initial(a), "remainingQuantity": al.left(a), "unlimited": a.Unlimited}
-	if al.unit != "" {
-		b["unit"] = al.unit
-	}
-	if a.StartedAt != nil {
-		b["startTime"] = *a.StartedAt
-	}
-	if a.EndsAt != nil {
-		b["endTime"] = *a.EndsAt
-	}
-	return b
+func bundleBody(a *Assignment, al allowance) events.Bundle {
+	return events.Bundle{ID: fmt.Sprint(a.ID), Reference: a.Reference, Name: a.BundleName, Description: a.Description,
+		InitialQuantity: al.initial(a), RemainingQuantity: al.left(a), Unlimited: a.Unlimited, Unit: al.unit,
+		StartTime: a.StartedAt, EndTime: a.EndsAt}
 }

@@ -3,6 +3,7 @@ package notify
 import (
 	"context"
 
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -49,9 +50,9 @@ func BalanceAlertFor(prev, next, threshold money.Amount) (BalanceAlert, bool) {
 
 // Payload is the LowBalance event payload the engine stores (amounts as
 // JSON numbers).
-func (a BalanceAlert) Payload() map[string]any {
-	return map[string]any{"alertType": KindLowBalance, "balanceInfo": map[string]any{
-		"balance": a.Balance, "threshold": a.Threshold, "thresholdPercentRemaining": a.PercentRemaining}}
+func (a BalanceAlert) Payload() events.Balance {
+	return events.Balance{AlertType: events.KindLowBalance, BalanceInfo: events.BalanceInfo{
+		Balance: a.Balance, Threshold: a.Threshold, ThresholdPercentRemaining: a.PercentRemaining}}
 }
 
 // BalanceThreshold returns an organisation's LowBalance threshold

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/notify"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -40,7 +41,7 @@ func BenchmarkDeliver(b *testing.B) {
 					for i := range burst {
 						esim := i / perESIM
 						ev := esims.Event{OrgID: ids[esim%nOrgs], ICCID: iccidN(esim), Kind: notify.KindFirstAttachment,
-							Payload: map[string]any{"alertType": "FirstAttachment", "iccid": iccidN(esim)}, At: time.Now()}
+							Payload: events.FirstAttachment{AlertType: events.KindFirstAttachment, ICCID: iccidN(esim)}, At: time.Now()}
 						if err := e.db.AddEvent(ctx, &ev); err != nil {
 							return err
 						}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
@@ -108,9 +109,9 @@ func (e *env) org(name string, sandbox bool, url, version string) (orgs.Organisa
 }
 
 // event writes a notification to the outbox as the engine does.
-func (e *env) event(org orgs.ID, iccid, kind string, payload map[string]any) int64 {
+func (e *env) event(org orgs.ID, iccid string, payload events.Payload) int64 {
 	e.t.Helper()
-	ev := esims.Event{OrgID: org, ICCID: iccid, Kind: kind, Payload: payload, At: e.clock.Now()}
+	ev := esims.Event{OrgID: org, ICCID: iccid, Kind: payload.Kind(), Payload: payload, At: e.clock.Now()}
 	if err := e.db.AddEvent(e.ctx, &ev); err != nil {
 		e.t.Fatal(err)
 	}
@@ -119,7 +120,7 @@ func (e *env) event(org orgs.ID, iccid, kind string, payload map[string]any) int
 
 // simple writes a FirstAttachment of an ICCID.
 func (e *env) simple(org orgs.ID, iccid string) int64 {
-	return e.event(org, iccid, "FirstAttachment", map[string]any{"alertType": "FirstAttachment", "iccid": iccid})
+	return e.event(org, iccid, events.FirstAttachment{AlertType: events.KindFirstAttachment, ICCID: iccid})
 }
 
 func (e *env) deliver(org orgs.ID) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
@@ -120,12 +121,17 @@ func engineScenario(t *testing.T, e *env, o orgs.Organisation) {
 			continue
 		}
 		raw, _ := notify.SamplePayload(k)
-		var p map[string]any
-		if err := json.Unmarshal(raw, &p); err != nil {
+		p, err := events.Decode(k, raw)
+		if err != nil {
 			t.Fatal(err)
 		}
-		iccid, _ := p["iccid"].(string)
-		e.event(o.ID, iccid, k, p)
+		var who struct {
+			ICCID string `json:"iccid"`
+		}
+		if err := json.Unmarshal(raw, &who); err != nil {
+			t.Fatal(err)
+		}
+		e.event(o.ID, who.ICCID, p)
 	}
 }
 

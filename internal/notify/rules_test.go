@@ -142,7 +142,7 @@ func TestSecretKey(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, v map[string]any) []byte {
+func mustJSON(t *testing.T, v any) []byte {
 	t.Helper()
 	b, err := json.Marshal(v)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/orders"
@@ -144,8 +145,7 @@ func TestInsufficientBalance(t *testing.T) {
 	if len(evs) != 1 {
 		t.Fatalf("%d InsufficientBalance notifications, want 1", len(evs))
 	}
-	info, _ := evs[0].Payload["balanceInfo"].(map[string]any)
-	if evs[0].Payload["alertType"] != "InsufficientBalance" || info == nil {
+	if p, ok := evs[0].Payload.(events.Balance); !ok || p.AlertType != "InsufficientBalance" || p.BalanceInfo.Threshold == 0 {
 		t.Errorf("InsufficientBalance payload %v", evs[0].Payload)
 	}
 	// Validating the same order says the same and notifies nobody.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/esimd/esimd/internal/catalogue"
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/money"
 	"github.com/esimd/esimd/internal/notify"
@@ -334,8 +335,8 @@ func (s *Service) insufficientBalance(ctx context.Context, orgID orgs.ID) {
 		if threshold > 0 {
 			pct = int64(org.Balance) * 100 / int64(threshold)
 		}
-		return s.esims.EmitOrgEvent(ctx, orgID, notify.KindInsufficientBalance, map[string]any{"alertType": notify.KindInsufficientBalance,
-			"balanceInfo": map[string]any{"balance": org.Balance, "threshold": threshold, "thresholdPercentRemaining": pct}}, org.Now(s.now()))
+		return s.esims.EmitOrgEvent(ctx, orgID, events.Balance{AlertType: events.KindInsufficientBalance,
+			BalanceInfo: events.BalanceInfo{Balance: org.Balance, Threshold: threshold, ThresholdPercentRemaining: pct}}, org.Now(s.now()))
 	})
 }
 
@@ -580,8 +581,8 @@ func (s *Service) TopUp(ctx context.Context, orgID orgs.ID, amount money.Amount)
 		if err := s.store.InsertOrder(ctx, &o); err != nil {
 			return err
 		}
-		return s.esims.EmitOrgEvent(ctx, orgID, "Topup", map[string]any{"alertType": "Topup",
-			"bundle": map[string]any{"oldAmount": org.Balance, "newAmount": entry.BalanceAfter}}, now)
+		return s.esims.EmitOrgEvent(ctx, orgID, events.Topup{AlertType: events.KindTopup,
+			Bundle: events.Amounts{OldAmount: org.Balance, NewAmount: entry.BalanceAfter}}, now)
 	})
 	return o, entry, err
 }
@@ -707,5 +708,5 @@ func (s *Service) lowBalance(ctx context.Context, orgID orgs.ID, before, after, 
 	if !ok {
 		return nil
 	}
-	return s.esims.EmitOrgEvent(ctx, orgID, notify.KindLowBalance, a.Payload(), now)
+	return s.esims.EmitOrgEvent(ctx, orgID, a.Payload(), now)
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/orgs"
 )
@@ -413,8 +415,13 @@ func (db *DB) Events(ctx context.Context, org orgs.ID, afterID int64, limit int)
 				return err
 			}
 			e.At = fromNanos(at)
+			p, err := events.Decode(e.Kind, []byte(payload))
+			if err != nil {
+				return fmt.Errorf("event %d: %w", e.ID, err)
+			}
+			e.Payload = p
 			out = append(out, e)
-			return json.Unmarshal([]byte(payload), &out[len(out)-1].Payload)
+			return nil
 		}, org, afterID, limit)
 	return out, err
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/esimd/esimd/internal/esims"
+	"github.com/esimd/esimd/internal/events"
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/notify"
 )
@@ -24,7 +25,7 @@ func TestRecordOutcomesHonoursLeases(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	var ids []int64
 	for range 100 {
-		ev := esims.Event{OrgID: o.ID, ICCID: "8999901000000000013", Kind: "Utilisation", Payload: map[string]any{"n": 1}, At: at}
+		ev := esims.Event{OrgID: o.ID, ICCID: "8999901000000000013", Kind: "Utilisation", Payload: events.Utilisation{AlertType: events.KindUtilisation, Percentage: 1}, At: at}
 		if err := db.AddEvent(ctx, &ev); err != nil {
 			t.Fatal(err)
 		}
@@ -87,7 +88,7 @@ func TestDueDeliveriesLooksPastALongBlockedStream(t *testing.T) {
 	o := newOrg(t, db)
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	add := func(iccid string) int64 {
-		ev := esims.Event{OrgID: o.ID, ICCID: iccid, Kind: "Utilisation", Payload: map[string]any{}, At: at}
+		ev := esims.Event{OrgID: o.ID, ICCID: iccid, Kind: "Utilisation", Payload: events.Utilisation{AlertType: events.KindUtilisation}, At: at}
 		if err := db.AddEvent(ctx, &ev); err != nil {
 			t.Fatal(err)
 		}
