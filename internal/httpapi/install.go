@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -155,12 +156,12 @@ func (s *Server) serveInstall(w http.ResponseWriter, r *request, refs []string, 
 	default:
 		items := make([]any, 0, len(rows))
 		for _, row := range rows {
-			if row.unavailable != "" {
+			if row.Unavailable != "" {
 				// Listed, so that the list still accounts for every eSIM of
 				// the order, without what would install it.
-				e := &row.esim
-				items = append(items, unavailableInstallJSON{ICCID: e.ICCID, ProfileStatus: e.ProfileStatus, Bundle: row.bundle,
-					Reference: row.reference, Unavailable: row.unavailable})
+				e := &row.ESIM
+				items = append(items, unavailableInstallJSON{ICCID: e.ICCID, ProfileStatus: e.ProfileStatus, Bundle: row.Bundle,
+					Reference: row.Reference, Unavailable: row.Unavailable})
 				continue
 			}
 			j, err := newInstallJSON(row, links)
@@ -169,7 +170,7 @@ func (s *Server) serveInstall(w http.ResponseWriter, r *request, refs []string, 
 			}
 			items = append(items, j)
 		}
-		if len(items) == 1 && rows[0].unavailable == "" {
+		if len(items) == 1 && rows[0].Unavailable == "" {
 			writeJSON(w, http.StatusOK, items[0]) // one eSIM: one object, as the documents' example
 		} else {
 			writeJSON(w, http.StatusOK, items)
@@ -231,109 +232,23 @@ func negotiateInstallMedia(accept []string) (string, error) {
 	return "", fault.Invalidf("Accept must be text/csv (the default), application/json or application/zip (QR codes), got %q", truncateText(raw, 80))
 }
 
-// installRow is one assignment of an order with its eSIM.
-type installRow struct {
-	esim      esims.ESIM
-	bundle    string
-	reference string // the assignment reference, <order reference>-<n>
-	// unavailable says why the eSIM's install data is left out: "" (it is
-	// served), installDeactivated or installReturned.
-	unavailable string
-}
-
-// Why an eSIM of an order has no install data (the JSON's "unavailable").
-const (
-	installDeactivated = "deactivated" // v2.5: deleted, or retired after the returns process
-	installReturned    = "returned"    // in the returns process: out of the account
-)
+// installRow is one eSIM of an order's install data (orders.InstallRow).
+type installRow = orders.InstallRow
 
 // availableRows are the rows whose install data is served.
 func availableRows(rows []installRow) []installRow {
-	return slices.DeleteFunc(slices.Clone(rows), func(r installRow) bool { return r.unavailable != "" })
+	return slices.DeleteFunc(slices.Clone(rows), func(r installRow) bool { return r.Unavailable != "" })
 }
 
-// installRows resolves references to the eSIMs they put bundles on, in
-// the order given and in assignment order within each. A reference is an
-// order or apply reference, or one assignment's reference
-// (<reference>-<n>, as callbacks carry it). Errors: Invalid (malformed
-// reference; an order that failed or put no bundle on an eSIM),
-// Forbidden (another organisation's or unknown), Unavailable with
-// Retry-After while an order is processing, Gone on v2.5 when every eSIM
-// asked for is deactivated. Rows of eSIMs that are deactivated (v2.5) or
-// in the returns process are marked unavailable, not served: the others
-// of the reference still are.
+// installRows is orders.InstallDetails for the caller, with the answer to
+// an order still processing (503 and an estimated Retry-After).
 func (s *Server) installRows(ctx context.Context, w http.ResponseWriter, r *request, refs []string) ([]installRow, error) {
-	var rows []installRow
-	var gone []string // ICCIDs of deactivated eSIMs
-	seen := map[string]esims.ESIM{}
-	for _, ref := range refs {
-		orderRef, only := ref, ""
-		if len(ref) > 37 && ref[36] == '-' && installIndexDigits(ref[37:]) {
-			orderRef, only = ref[:36], ref
-		}
-		o, err := s.cfg.Orders.Get(ctx, r.org.ID, orderRef)
-		if err != nil {
-			return nil, err
-		}
-		switch o.Status {
-		case orders.StatusProcessing:
-			return nil, processing(w, &o)
-		case orders.StatusFailed:
-			return nil, fault.Invalidf("order %s failed and has no eSIMs: %s", o.Reference, o.StatusMessage)
-		}
-		as, err := s.cfg.ESIMs.AssignmentsOfOrder(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		n := 0
-		for _, a := range as {
-			if only != "" && a.Reference != only {
-				continue
-			}
-			e, ok := seen[a.ICCID]
-			if !ok {
-				// What the order sold, also once returned.
-				if e, err = s.cfg.ESIMs.Sold(ctx, r.org.ID, a.ICCID); err != nil {
-					return nil, err
-				}
-				seen[a.ICCID] = e
-			}
-			row := installRow{esim: e, bundle: a.BundleName, reference: a.Reference}
-			switch {
-			case r.version >= 25 && e.State == esims.StateDeactivated:
-				row.unavailable = installDeactivated
-				gone = append(gone, e.ICCID)
-			case e.ReturnedAt != nil:
-				row.unavailable = installReturned
-			}
-			rows = append(rows, row)
-			n++
-		}
-		switch {
-		case n > 0:
-		case only != "":
-			return nil, fault.NotFoundf("order %s has no assignment %s", o.Reference, only)
-		default:
-			return nil, fault.Invalidf("%s put no bundles on eSIMs (an inventory purchase or a top-up); apply inventory with POST /esims/apply and use its applyReference", o.Reference)
-		}
+	rows, err := s.cfg.Orders.InstallDetails(ctx, r.org.ID, refs, r.version >= 25)
+	var busy *orders.StillProcessing
+	if errors.As(err, &busy) {
+		return nil, processing(w, &busy.Order)
 	}
-	if len(gone) == len(rows) {
-		return nil, fault.E(fault.Gone, "eSIM %s of %s has been deactivated; its install details are no longer available",
-			strings.Join(slices.Compact(gone), ", "), strings.Join(refs, ", "))
-	}
-	return rows, nil
-}
-
-func installIndexDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
+	return rows, err
 }
 
 // installJSON is one eSIM of the JSON install data: the documents'
@@ -366,9 +281,9 @@ type unavailableInstallJSON struct {
 }
 
 func newInstallJSON(row installRow, links installLinks) (installJSON, error) {
-	e := &row.esim
+	e := &row.ESIM
 	j := installJSON{ICCID: e.ICCID, MatchingID: e.MatchingID, SMDPAddress: e.SMDPAddress, ProfileStatus: e.ProfileStatus,
-		PIN: e.PIN, PUK: e.PUK, Bundle: row.bundle, Reference: row.reference}
+		PIN: e.PIN, PUK: e.PUK, Bundle: row.Bundle, Reference: row.Reference}
 	if e.FirstInstalledAt != nil {
 		j.FirstInstalledDateTime = esimTime(*e.FirstInstalledAt)
 	}
@@ -396,8 +311,8 @@ func installCSV(rows []installRow, links installLinks) ([]byte, error) {
 		return nil, err
 	}
 	for _, row := range rows {
-		e := &row.esim
-		rec := []string{e.ICCID, e.MatchingID, e.SMDPAddress, row.bundle, row.reference}
+		e := &row.ESIM
+		rec := []string{e.ICCID, e.MatchingID, e.SMDPAddress, row.Bundle, row.Reference}
 		apple, android, err := links.urls(e)
 		if err != nil {
 			return nil, err
@@ -424,7 +339,7 @@ func installZIP(rows []installRow, links installLinks, modified time.Time) ([]by
 	zw := zip.NewWriter(&buf)
 	done := map[string]bool{}
 	for _, row := range rows {
-		e := &row.esim
+		e := &row.ESIM
 		if done[e.ICCID] {
 			continue
 		}
