@@ -154,6 +154,10 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.Jobs = jobs.NewQueue(a.DB, now, a.log)
 	a.deliveries = notify.NewWorker(a.Notify, orDefault(cfg.DeliveryInterval, 250*time.Millisecond), a.log)
 	a.autopilot = sandbox.NewAutopilotWorker(a.Sandbox, orDefault(cfg.AutopilotInterval, 10*time.Second), a.log)
+	tracer := a.tracing.tracer
+	a.due.SetTracer(tracer)
+	a.deliveries.SetTracer(tracer)
+	a.Jobs.SetTracer(tracer)
 	a.handler = a.buildHandler(now)
 	return a, nil
 }

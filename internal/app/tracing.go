@@ -30,6 +30,9 @@ type TracingConfig struct {
 	SampleRatio float64
 	// ServiceName names this process in traces; "" means esimd.
 	ServiceName string
+	// Exporter, when set, receives every span as it ends instead of an
+	// OTLP collector (tests, or a process embedding esimd).
+	Exporter sdktrace.SpanExporter
 }
 
 // tracing is the tracer provider behind request spans, and the way to shut
@@ -41,9 +44,34 @@ type tracing struct {
 }
 
 func newTracing(ctx context.Context, cfg TracingConfig) (*tracing, error) {
-	if cfg.Endpoint == "" {
+	if cfg.Endpoint == "" && cfg.Exporter == nil {
 		return &tracing{tracer: noop.NewTracerProvider().Tracer("esimd")}, nil
 	}
+	export := sdktrace.WithSyncer(cfg.Exporter)
+	if cfg.Exporter == nil {
+		exp, err := otlpExporter(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		export = sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second))
+	}
+	name := cfg.ServiceName
+	if name == "" {
+		name = "esimd"
+	}
+	ratio := cfg.SampleRatio
+	if ratio <= 0 || ratio > 1 {
+		ratio = 1
+	}
+	res := resource.NewSchemaless(attribute.String("service.name", name))
+	tp := sdktrace.NewTracerProvider(export, sdktrace.WithResource(res),
+		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))))
+	return &tracing{tracer: tp.Tracer("github.com/esimd/esimd"), provider: tp,
+		prop: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}, nil
+}
+
+// otlpExporter sends spans to the OTLP/HTTP collector of cfg.
+func otlpExporter(ctx context.Context, cfg TracingConfig) (sdktrace.SpanExporter, error) {
 	opts := []otlptracehttp.Option{}
 	if u := cfg.Endpoint; len(u) > 7 && (u[:7] == "http://" || (len(u) > 8 && u[:8] == "https://")) {
 		opts = append(opts, otlptracehttp.WithEndpointURL(u))
@@ -57,22 +85,7 @@ func newTracing(ctx context.Context, cfg TracingConfig) (*tracing, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tracing: OTLP endpoint %q: %w", cfg.Endpoint, err)
 	}
-	name := cfg.ServiceName
-	if name == "" {
-		name = "esimd"
-	}
-	ratio := cfg.SampleRatio
-	if ratio <= 0 || ratio > 1 {
-		ratio = 1
-	}
-	res := resource.NewSchemaless(attribute.String("service.name", name))
-	tp := sdktrace.NewTracerProvider(
-		sdktrace.WithBatcher(exp, sdktrace.WithBatchTimeout(2*time.Second)),
-		sdktrace.WithResource(res),
-		sdktrace.WithSampler(sdktrace.ParentBased(sdktrace.TraceIDRatioBased(ratio))),
-	)
-	return &tracing{tracer: tp.Tracer("github.com/esimd/esimd"), provider: tp,
-		prop: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}, nil
+	return exp, nil
 }
 
 // wrap gives every request a server span named by the route pattern that

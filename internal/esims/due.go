@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/esimd/esimd/internal/events"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/jobs"
 	"github.com/esimd/esimd/internal/orgs"
@@ -246,6 +248,9 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 
 // Start runs the worker until Stop or ctx ends.
 func (w *Worker) Start(ctx context.Context) { w.runner.Start(ctx) }
+
+// SetTracer records a span per page of due work; call it before Start.
+func (w *Worker) SetTracer(t trace.Tracer) { w.runner.SetTracer(t) }
 
 // Kick asks the worker to look for due work now (after an asynchronous
 // order was queued).

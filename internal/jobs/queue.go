@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/esimd/esimd/internal/fault"
 )
 
@@ -111,9 +113,13 @@ type Queue struct {
 	now   func() time.Time
 	log   *slog.Logger
 
-	mu    sync.Mutex
-	specs map[string]Spec
+	mu     sync.Mutex
+	specs  map[string]Spec
+	tracer trace.Tracer
 }
+
+// SetTracer makes the kinds' runners record spans with t.
+func (q *Queue) SetTracer(t trace.Tracer) { q.tracer = t }
 
 // NewQueue returns a queue over store; now is the wall clock (nil: time.Now).
 func NewQueue(store QueueStore, now func() time.Time, log *slog.Logger) *Queue {
@@ -221,7 +227,7 @@ func (q *Queue) Runner(kind string, log *slog.Logger) (*Runner[*Lease], error) {
 		log = q.log
 	}
 	return New[*Lease](queueKind{q: q, kind: kind, spec: spec, log: log}, Config{
-		Name: kind, Concurrency: spec.Concurrency, Interval: spec.Interval, Logger: log}), nil
+		Name: kind, Concurrency: spec.Concurrency, Interval: spec.Interval, Logger: log, Tracer: q.tracer}), nil
 }
 
 // Lease is a claimed job being worked.

@@ -19,6 +19,11 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+
 	"github.com/esimd/esimd/internal/background"
 )
 
@@ -50,6 +55,8 @@ type Config struct {
 	// when work arrives, such as the callback outbox).
 	Wake   <-chan struct{}
 	Logger *slog.Logger
+	// Tracer records a span per cycle and per job worked; nil records none.
+	Tracer trace.Tracer
 }
 
 // Runner drives one Kind. It has an owner: Start it once, Stop it before
@@ -72,7 +79,44 @@ func New[J any](kind Kind[J], cfg Config) *Runner[J] {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Tracer == nil {
+		cfg.Tracer = noop.NewTracerProvider().Tracer("")
+	}
 	return &Runner[J]{kind: kind, cfg: cfg, kick: make(chan struct{}, 1)}
+}
+
+// SetTracer makes the runner record spans with t; call it before Start.
+func (r *Runner[J]) SetTracer(t trace.Tracer) {
+	if t != nil {
+		r.cfg.Tracer = t
+	}
+}
+
+// cycle runs one Cycle of the kind and records it as a span when it did
+// something (recorded or claimed jobs, or failed): an idle runner looks
+// for work every interval, and a span for each look would bury the rest.
+func (r *Runner[J]) cycle(ctx context.Context, finished []J, limit int) ([]J, bool, error) {
+	start := time.Now()
+	claimed, more, err := r.kind.Cycle(ctx, finished, limit)
+	if len(finished) == 0 && len(claimed) == 0 && err == nil {
+		return claimed, more, err
+	}
+	_, span := r.cfg.Tracer.Start(ctx, "jobs.cycle "+r.cfg.Name, trace.WithTimestamp(start), trace.WithAttributes(
+		attribute.String("jobs.kind", r.cfg.Name), attribute.Int("jobs.finished", len(finished)),
+		attribute.Int("jobs.limit", limit), attribute.Int("jobs.claimed", len(claimed))))
+	if err != nil {
+		span.RecordError(err)
+		span.SetStatus(codes.Error, "cycle failed")
+	}
+	span.End()
+	return claimed, more, err
+}
+
+// work works one job inside a span (outside calls it makes nest under it).
+func (r *Runner[J]) work(ctx context.Context, j J, stop <-chan struct{}) {
+	ctx, span := r.cfg.Tracer.Start(ctx, "jobs.work "+r.cfg.Name, trace.WithAttributes(attribute.String("jobs.kind", r.cfg.Name)))
+	defer span.End()
+	r.kind.Work(ctx, j, stop)
 }
 
 // Start runs the runner until Stop or ctx ends.
@@ -113,7 +157,7 @@ func (r *Runner[J]) loop(ctx context.Context) {
 			if len(finished) > 0 {
 				// Recorded without the cancelled context: the results are
 				// real, and losing them would repeat the work.
-				if _, _, err := r.kind.Cycle(context.WithoutCancel(ctx), finished, 0); err != nil {
+				if _, _, err := r.cycle(context.WithoutCancel(ctx), finished, 0); err != nil {
 					r.cfg.Logger.Error("recording finished jobs at shutdown failed; they run again after their leases end",
 						"kind", r.cfg.Name, "jobs", len(finished), "error", err)
 				}
@@ -128,7 +172,7 @@ func (r *Runner[J]) loop(ctx context.Context) {
 		more := false
 		if len(finished) > 0 || asked > 0 {
 			var err error
-			claimed, more, err = r.kind.Cycle(ctx, finished, asked)
+			claimed, more, err = r.cycle(ctx, finished, asked)
 			if err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Error("a job cycle failed; unrecorded jobs run again when their leases end",
 					"kind", r.cfg.Name, "finished", len(finished), "error", err)
@@ -139,7 +183,7 @@ func (r *Runner[J]) loop(ctx context.Context) {
 		for _, j := range claimed {
 			inflight++
 			go func() {
-				r.kind.Work(ctx, j, ctx.Done())
+				r.work(ctx, j, ctx.Done())
 				results <- j
 			}()
 		}

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/esimd/esimd/internal/jobs"
 )
 
@@ -29,6 +31,10 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 	return &Worker{svc: svc, runner: jobs.New[*job](deliveryKind{svc}, jobs.Config{
 		Name: "callback", Concurrency: svc.conc, Interval: interval, Wake: svc.kick, Logger: log})}
 }
+
+// SetTracer records a span per delivery cycle and chain sent; call it
+// before Start.
+func (w *Worker) SetTracer(t trace.Tracer) { w.runner.SetTracer(t) }
 
 // Start runs the worker until Stop or ctx ends.
 func (w *Worker) Start(ctx context.Context) { w.runner.Start(ctx) }
