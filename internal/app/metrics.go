@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,7 @@ type metrics struct {
 
 	requests *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
+	series   sync.Map // requestKey → *requestSeries
 	errors   *prometheus.CounterVec
 
 	orders      *prometheus.CounterVec
@@ -77,10 +79,32 @@ func newMetrics(db *store.DB) *metrics {
 	return m
 }
 
+// requestKey names one series pair of the request metrics.
+type requestKey struct {
+	surface, route string
+	status         int
+}
+
+// requestSeries are the resolved series of one requestKey: resolving label
+// values hashes them under a lock, which every request would otherwise pay.
+type requestSeries struct {
+	count   prometheus.Counter
+	latency prometheus.Observer
+}
+
 // ObserveRequest implements web.Observer.
 func (m *metrics) ObserveRequest(surface, route string, status int, d time.Duration) {
-	m.requests.WithLabelValues(surface, route, statusText(status)).Inc()
-	m.latency.WithLabelValues(surface, route).Observe(d.Seconds())
+	k := requestKey{surface, route, status}
+	v, ok := m.series.Load(k)
+	if !ok {
+		v, _ = m.series.LoadOrStore(k, &requestSeries{
+			count:   m.requests.WithLabelValues(surface, route, statusText(status)),
+			latency: m.latency.WithLabelValues(surface, route),
+		})
+	}
+	rs := v.(*requestSeries)
+	rs.count.Inc()
+	rs.latency.Observe(d.Seconds())
 }
 
 // ObserveError implements web.Observer.
