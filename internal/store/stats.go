@@ -28,8 +28,11 @@ func (db *DB) QueueStats(ctx context.Context, now time.Time) ([]QueueStat, error
 	var callbacks QueueStat
 	var oldest sql.NullInt64
 	callbacks.Kind = "callback"
-	if err := db.queryRow(ctx, `SELECT COUNT(*), MIN(next_attempt_at) FROM event_deliveries
-		WHERE status = 'pending' AND next_attempt_at <= $1`, n).Scan(&callbacks.Due, &oldest); err != nil {
+	// A delivery never attempted has next_attempt_at 0: it has waited
+	// since its event was written.
+	if err := db.queryRow(ctx, `SELECT COUNT(*), MIN(CASE WHEN d.next_attempt_at > 0 THEN d.next_attempt_at ELSE e.created_at END)
+		FROM event_deliveries d JOIN events e ON e.id = d.event_id
+		WHERE d.status = 'pending' AND d.next_attempt_at <= $1`, n).Scan(&callbacks.Due, &oldest); err != nil {
 		return nil, err
 	}
 	if oldest.Valid {
