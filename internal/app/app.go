@@ -140,7 +140,7 @@ func New(ctx context.Context, cfg Config) (_ *App, err error) {
 	if err := a.seedCatalogue(ctx); err != nil {
 		return nil, err
 	}
-	a.metrics = newMetrics(a.DB)
+	a.metrics = newMetrics(a.DB, now)
 	a.ESIMs = esims.NewService(esims.Config{Store: a.DB, Orgs: a.DB, Catalogue: a.Catalogue, Now: now,
 		OnUsage: a.metrics.observeUsage})
 	a.due = esims.NewWorker(a.ESIMs, orDefault(cfg.DueInterval, time.Second), a.log)

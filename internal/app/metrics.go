@@ -41,7 +41,7 @@ type metrics struct {
 	delivery   prometheus.Histogram
 }
 
-func newMetrics(db *store.DB) *metrics {
+func newMetrics(db *store.DB, now func() time.Time) *metrics {
 	m := &metrics{reg: prometheus.NewRegistry()}
 	m.requests = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "esimd_http_requests_total", Help: "HTTP requests answered, by surface, route pattern and status.",
@@ -75,7 +75,7 @@ func newMetrics(db *store.DB) *metrics {
 	m.reg.MustRegister(m.requests, m.latency, m.errors, m.orders, m.orderTotals, m.orderESIMs, m.usage,
 		m.deliveries, m.delivery,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
-		&storeCollector{db: db})
+		&storeCollector{db: db, now: now})
 	return m
 }
 
@@ -159,7 +159,10 @@ func (m *metrics) handler(token string) http.Handler {
 }
 
 // storeCollector reads the queues and the connection pools when scraped.
-type storeCollector struct{ db *store.DB }
+type storeCollector struct {
+	db  *store.DB
+	now func() time.Time // the wall clock the due times are compared with
+}
 
 var (
 	queueDepthDesc = prometheus.NewDesc("esimd_job_queue_due", "Background work items due now and not yet done, by kind (callback, and each kind of due work of live organisations).", []string{"kind"}, nil)
@@ -181,7 +184,7 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
-	stats, err := c.db.QueueStats(ctx, time.Now())
+	stats, err := c.db.QueueStats(ctx, c.now())
 	failed := 0.0
 	if err != nil {
 		failed = 1

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/esimd/esimd/internal/events"
@@ -243,7 +245,7 @@ func NewWorker(svc *Service, interval time.Duration, log *slog.Logger) *Worker {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Worker{runner: jobs.New[*duePageJob](dueKind{svc, log}, jobs.Config{Name: "due", Concurrency: 1, Interval: interval, Logger: log})}
+	return &Worker{runner: jobs.New[*duePageJob](&dueKind{s: svc, log: log, failed: map[int64]time.Time{}}, jobs.Config{Name: "due", Concurrency: 1, Interval: interval, Logger: log})}
 }
 
 // Start runs the worker until Stop or ctx ends.
@@ -270,9 +272,19 @@ type duePageJob struct {
 type dueKind struct {
 	s   *Service
 	log *slog.Logger
+	// failed holds the items that failed recently, with when (wall clock)
+	// they may be tried again. A failed item is postponed by an hour of its
+	// own time, which for one long overdue is still due: without this, the
+	// runner would run it again at once, page after page.
+	mu     sync.Mutex
+	failed map[int64]time.Time
 }
 
-func (k dueKind) Cycle(ctx context.Context, _ []*duePageJob, limit int) ([]*duePageJob, bool, error) {
+// dueRetryPause is how long a failed item waits on this node before it is
+// tried again, whatever its due time says.
+const dueRetryPause = time.Minute
+
+func (k *dueKind) Cycle(ctx context.Context, _ []*duePageJob, limit int) ([]*duePageJob, bool, error) {
 	if limit <= 0 {
 		return nil, false, nil // each item committed as it ran: nothing to record
 	}
@@ -280,13 +292,35 @@ func (k dueKind) Cycle(ctx context.Context, _ []*duePageJob, limit int) ([]*dueP
 	if err != nil || len(items) == 0 {
 		return nil, false, err
 	}
-	return []*duePageJob{{items: items}}, len(items) == duePage, nil
+	full := len(items) == duePage
+	wall := time.Now()
+	k.mu.Lock()
+	for id, until := range k.failed {
+		if !wall.Before(until) {
+			delete(k.failed, id)
+		}
+	}
+	items = slices.DeleteFunc(items, func(d DueItem) bool { _, skip := k.failed[d.ID]; return skip })
+	k.mu.Unlock()
+	if len(items) == 0 {
+		return nil, false, nil // only items that failed a moment ago: wait for the next tick
+	}
+	return []*duePageJob{{items: items}}, full, nil
 }
 
-func (k dueKind) Work(ctx context.Context, j *duePageJob, _ <-chan struct{}) {
-	ran, _, failures, err := k.s.runItems(ctx, j.items, map[int64]bool{})
+func (k *dueKind) Work(ctx context.Context, j *duePageJob, _ <-chan struct{}) {
+	failed := map[int64]bool{}
+	ran, _, failures, err := k.s.runItems(ctx, j.items, failed)
+	if len(failed) > 0 {
+		until := time.Now().Add(dueRetryPause)
+		k.mu.Lock()
+		for id := range failed {
+			k.failed[id] = until
+		}
+		k.mu.Unlock()
+	}
 	if err := errors.Join(append(failures, err)...); err != nil && ctx.Err() == nil {
-		k.log.Error("due work failed; failed items are postponed by an hour", "error", err)
+		k.log.Error("due work failed; failed items are postponed by an hour and retried here after a minute", "error", err)
 	}
 	if ran > 0 {
 		k.log.Debug("due work done", "items", ran)

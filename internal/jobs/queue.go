@@ -66,6 +66,9 @@ type QueueStore interface {
 	Jobs(ctx context.Context, kind, state string, limit int) ([]Job, error)
 	// RetryJob makes a failed job pending again, due at runAt.
 	RetryJob(ctx context.Context, id int64, runAt time.Time) error
+	// Retryable reports an error that makes the transaction in ctx run
+	// again whole (a lost race): it must reach InTx unchanged.
+	Retryable(err error) bool
 }
 
 // Commit is what a handler's job changes in the database once its outside
@@ -141,8 +144,15 @@ func (q *Queue) Register(kind string, spec Spec) {
 	if spec.Concurrency <= 0 {
 		spec.Concurrency = 4
 	}
-	if spec.Backoff == (Backoff{}) {
-		spec.Backoff = DefaultBackoff
+	// Each part of the schedule left zero takes the default's.
+	if spec.Backoff.Base <= 0 {
+		spec.Backoff.Base = DefaultBackoff.Base
+	}
+	if spec.Backoff.Max <= 0 {
+		spec.Backoff.Max = max(DefaultBackoff.Max, spec.Backoff.Base)
+	}
+	if spec.Backoff.MaxAttempts <= 0 {
+		spec.Backoff.MaxAttempts = DefaultBackoff.MaxAttempts
 	}
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -253,7 +263,9 @@ type queueKind struct {
 func (k queueKind) Cycle(ctx context.Context, finished []*Lease, limit int) ([]*Lease, bool, error) {
 	var claimed []*Lease
 	now := k.q.now()
-	err := k.q.store.InTx(ctx, func(ctx context.Context) error {
+	// Results are recorded even when the runner is being stopped: losing
+	// them would repeat the jobs' outside effects.
+	err := k.q.store.InTx(context.WithoutCancel(ctx), func(ctx context.Context) error {
 		claimed = nil
 		for _, l := range finished {
 			if err := k.record(ctx, l, now); err != nil {
@@ -299,7 +311,8 @@ func orNone(s string) string {
 // record ends one lease: the job is done (with its commit), retried later,
 // or failed. A commit that fails is undone alone and the job retried.
 func (k queueKind) record(ctx context.Context, l *Lease, now time.Time) error {
-	if l.err == nil {
+	result := l.err // l stays as the work left it: a rerun of the cycle records it anew
+	if result == nil {
 		err := k.q.store.Savepoint(ctx, func(ctx context.Context) error {
 			held, err := k.q.store.DeleteJob(ctx, l.Job.ID, l.token)
 			if err != nil || !held {
@@ -313,17 +326,19 @@ func (k queueKind) record(ctx context.Context, l *Lease, now time.Time) error {
 		if err == nil {
 			return nil
 		}
-		if fault.KindOf(err) == fault.Unavailable {
-			return err // the database itself is failing: the whole cycle fails
+		if fault.KindOf(err) == fault.Unavailable || k.q.store.Retryable(err) {
+			// The database is failing, or the transaction lost a race and
+			// runs again whole: either way the cycle, not this job, fails.
+			return err
 		}
-		l.err = fmt.Errorf("recording the result: %w", err)
+		result = fmt.Errorf("recording the result: %w", err)
 	}
-	msg := truncate(fault.MessageOf(l.err), 1000)
-	if fault.KindOf(l.err) == fault.Internal {
-		msg = truncate(l.err.Error(), 1000)
+	msg := truncate(fault.MessageOf(result), 1000)
+	if fault.KindOf(result) == fault.Internal {
+		msg = truncate(result.Error(), 1000)
 	}
 	wait, again := k.spec.Backoff.Next(l.Job.Attempts)
-	if IsPermanent(l.err) || !again {
+	if IsPermanent(result) || !again {
 		k.log.Error("job failed", "kind", k.kind, "job", l.Job.ID, "attempts", l.Job.Attempts, "error", msg)
 		_, err := k.q.store.FailJob(ctx, l.Job.ID, l.token, now, msg)
 		return err

@@ -351,3 +351,58 @@ func TestQueueOnSeveralNodes(t *testing.T) {
 		}
 	}
 }
+
+// TestQueueRecordsWhatFinishedWhileStopping: jobs that finish while the
+// runner is being stopped are recorded done, not left running to be
+// repeated after their leases end.
+func TestQueueRecordsWhatFinishedWhileStopping(t *testing.T) {
+	db, _ := storetest.New(t)
+	h := newHarness(t, db)
+	release := make(chan struct{})
+	var started atomic.Int64
+	h.q.Register("slow", jobs.Spec{Concurrency: 2, Interval: 5 * time.Millisecond,
+		Handler: func(ctx context.Context, j jobs.Job) (jobs.Commit, error) {
+			started.Add(1)
+			var p struct {
+				Slow bool `json:"slow"`
+			}
+			_ = json.Unmarshal(j.Payload, &p)
+			if p.Slow {
+				<-release
+			}
+			return nil, nil
+		}})
+	h.enqueue(t, jobs.Job{Kind: "slow", Payload: json.RawMessage(`{"slow":false}`)}, jobs.Job{Kind: "slow", Payload: json.RawMessage(`{"slow":true}`)})
+	r, err := h.q.Runner("slow", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Start(context.Background())
+	waitFor(t, "both jobs to start", func() bool { return started.Load() == 2 })
+	stopped := make(chan struct{})
+	go func() { r.Stop(); close(stopped) }()
+	time.Sleep(50 * time.Millisecond) // Stop is waiting for the slow job
+	close(release)
+	<-stopped
+	if n := h.count(t, "slow", ""); n != 0 {
+		left, _ := db.Jobs(context.Background(), "slow", "", 10)
+		t.Fatalf("%d jobs left after a stop that let them finish: %+v", n, left)
+	}
+}
+
+// TestBackoffPartsDefaultAlone: a schedule that sets only some of its
+// parts takes the default's for the rest (a zero MaxAttempts would fail
+// every job before it ran).
+func TestBackoffPartsDefaultAlone(t *testing.T) {
+	db, _ := storetest.New(t)
+	h := newHarness(t, db)
+	var ran atomic.Int64
+	h.q.Register("partial", jobs.Spec{Interval: 5 * time.Millisecond, Backoff: jobs.Backoff{Base: time.Millisecond},
+		Handler: func(context.Context, jobs.Job) (jobs.Commit, error) { ran.Add(1); return nil, nil }})
+	h.enqueue(t, jobs.Job{Kind: "partial"})
+	h.run(t, "partial")
+	waitFor(t, "the job to be done", func() bool { return h.count(t, "partial", "") == 0 })
+	if ran.Load() != 1 {
+		t.Errorf("the job ran %d times, want 1", ran.Load())
+	}
+}

@@ -171,8 +171,15 @@ func (r *Runner[J]) loop(ctx context.Context) {
 		var claimed []J
 		more := false
 		if len(finished) > 0 || asked > 0 {
+			// Stopping, the cycle only records: on the cancelled context its
+			// transaction could not start, and the finished jobs would run
+			// again after their leases, repeating what they did outside.
+			cctx := ctx
+			if stopping {
+				cctx = context.WithoutCancel(ctx)
+			}
 			var err error
-			claimed, more, err = r.cycle(ctx, finished, asked)
+			claimed, more, err = r.cycle(cctx, finished, asked)
 			if err != nil && ctx.Err() == nil {
 				r.cfg.Logger.Error("a job cycle failed; unrecorded jobs run again when their leases end",
 					"kind", r.cfg.Name, "finished", len(finished), "error", err)

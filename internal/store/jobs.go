@@ -4,11 +4,17 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"time"
 
 	"github.com/esimd/esimd/internal/fault"
 	"github.com/esimd/esimd/internal/jobs"
 )
+
+// Retryable reports whether err makes InTx run its transaction again (a
+// lost race, or a use case asking for it): such an error must reach InTx
+// unchanged, not be handled inside the transaction.
+func (db *DB) Retryable(err error) bool { return errors.Is(err, errRetry) }
 
 // RequireTx returns an Internal error naming what when ctx holds no write
 // transaction of db: for use cases that must join their caller's
