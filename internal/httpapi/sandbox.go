@@ -51,10 +51,7 @@ func newClockJSON(c sandbox.Clock) clockJSON {
 
 // GET /sandbox/v1/clock
 func (s *Server) sandboxClock(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	c, err := sb.Clock(r.Context(), r.org.ID)
 	if err != nil {
 		return err
@@ -65,10 +62,7 @@ func (s *Server) sandboxClock(w http.ResponseWriter, r *request) error {
 
 // POST /sandbox/v1/clock/advance {"duration":"72h"} or {"to":"<RFC 3339>"}
 func (s *Server) sandboxAdvance(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
@@ -167,10 +161,7 @@ func newDeviceJSON(e esims.ESIM) deviceJSON {
 
 // POST /sandbox/v1/esims/{iccid}/install {"eid": …}
 func (s *Server) sandboxInstall(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
@@ -189,10 +180,7 @@ func (s *Server) sandboxInstall(w http.ResponseWriter, r *request) error {
 
 // POST /sandbox/v1/esims/{iccid}/uninstall
 func (s *Server) sandboxUninstall(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	e, err := sb.Uninstall(r.Context(), r.org.ID, r.PathValue("iccid"))
 	if err != nil {
 		return err
@@ -218,10 +206,7 @@ func readWhere(f fields) (sandbox.Where, error) {
 
 // POST /sandbox/v1/esims/{iccid}/attach {"country":"FR"} or {"mccmnc":"20801"}
 func (s *Server) sandboxAttach(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
@@ -241,10 +226,7 @@ func (s *Server) sandboxAttach(w http.ResponseWriter, r *request) error {
 // POST /sandbox/v1/esims/{iccid}/usage {"bytes": N} (or "megabytes"),
 // optionally with country or mccmnc to use data somewhere else.
 func (s *Server) sandboxUsage(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
@@ -403,10 +385,7 @@ func newFaultJSON(f sandbox.Fault) faultJSON {
 
 // GET /sandbox/v1/faults
 func (s *Server) sandboxFaults(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	out := struct {
 		Faults []faultJSON `json:"faults"`
 	}{Faults: []faultJSON{}}
@@ -420,10 +399,7 @@ func (s *Server) sandboxFaults(w http.ResponseWriter, r *request) error {
 // POST /sandbox/v1/faults {"method":"POST","path":"/orders","status":503,
 // "latencyMs":200,"probability":0.5,"count":3}
 func (s *Server) sandboxAddFault(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	body, err := readBody(w, r.Request)
 	if err != nil {
 		return err
@@ -448,10 +424,7 @@ func (s *Server) sandboxAddFault(w http.ResponseWriter, r *request) error {
 
 // DELETE /sandbox/v1/faults
 func (s *Server) sandboxClearFaults(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	sb.ClearFaults(r.org.ID)
 	writeJSON(w, http.StatusOK, statusBody{Status: "faults cleared"})
 	return nil
@@ -459,10 +432,7 @@ func (s *Server) sandboxClearFaults(w http.ResponseWriter, r *request) error {
 
 // POST /sandbox/v1/reset
 func (s *Server) sandboxReset(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	if err := sb.Reset(r.Context(), r.org.ID); err != nil {
 		return err
 	}
@@ -541,10 +511,7 @@ func newSettingsJSON(st sandbox.Settings) settingsJSON {
 
 // GET /sandbox/v1/settings
 func (s *Server) sandboxSettings(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	st, err := sb.Settings(r.Context(), r.org.ID)
 	if err != nil {
 		return err
@@ -556,10 +523,7 @@ func (s *Server) sandboxSettings(w http.ResponseWriter, r *request) error {
 // PUT /sandbox/v1/settings {"provisioningDelay":"90s"}: settings left out
 // keep their value.
 func (s *Server) sandboxSetSettings(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
@@ -599,10 +563,7 @@ func (s *Server) sandboxSetSettings(w http.ResponseWriter, r *request) error {
 
 // GET /sandbox/v1/autopilot
 func (s *Server) sandboxAutopilot(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	if _, err := sb.Clock(r.Context(), r.org.ID); err != nil {
 		return err // live organisations have no autopilot
 	}
@@ -612,10 +573,7 @@ func (s *Server) sandboxAutopilot(w http.ResponseWriter, r *request) error {
 
 // PUT /sandbox/v1/autopilot {"enabled":true,"bytesPerHour":50000000}
 func (s *Server) sandboxSetAutopilot(w http.ResponseWriter, r *request) error {
-	sb, err := s.sandboxService()
-	if err != nil {
-		return err
-	}
+	sb := s.cfg.Sandbox // sandboxOnly checked it is there
 	f, err := readObject(w, r)
 	if err != nil {
 		return err
