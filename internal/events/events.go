@@ -200,25 +200,25 @@ func Decode(kind string, raw []byte) (Payload, error) {
 	var p Payload
 	switch kind {
 	case KindUtilisation:
-		p = decodeAs[Utilisation](raw)
+		p = decodeAs[Utilisation](raw, kind)
 	case KindFirstUse:
-		p = decodeAs[FirstUse](raw)
+		p = decodeAs[FirstUse](raw, kind)
 	case KindFirstAttachment:
-		p = decodeAs[FirstAttachment](raw)
+		p = decodeAs[FirstAttachment](raw, kind)
 	case KindCountryChange:
-		p = decodeAs[CountryChange](raw)
+		p = decodeAs[CountryChange](raw, kind)
 	case KindTopup, KindAutoTopup, KindESIMGoTopup:
-		p = decodeAs[Topup](raw)
+		p = decodeAs[Topup](raw, kind)
 	case KindLowBalance, KindInsufficientBalance:
-		p = decodeAs[Balance](raw)
+		p = decodeAs[Balance](raw, kind)
 	case KindMSISDNEnabled, KindMSISDNDisabled:
-		p = decodeAs[MSISDN](raw)
+		p = decodeAs[MSISDN](raw, kind)
 	case KindDeletionScheduled, KindDeleted:
-		p = decodeAs[Deletion](raw)
+		p = decodeAs[Deletion](raw, kind)
 	case KindProfileStatusChange:
-		p = decodeAs[ProfileStatusChange](raw)
+		p = decodeAs[ProfileStatusChange](raw, kind)
 	case KindSMSFailed:
-		p = decodeAs[SMSFailed](raw)
+		p = decodeAs[SMSFailed](raw, kind)
 	default:
 		var probe map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &probe); err != nil || probe == nil {
@@ -234,7 +234,7 @@ func Decode(kind string, raw []byte) (Payload, error) {
 		}
 		return nil, fmt.Errorf("the %s payload does not have the %s shape: %v", kind, kind, bad.err)
 	}
-	return withKind(p, kind), nil
+	return p, nil
 }
 
 // iccidAsString rewrites a numeric top-level "iccid" as a string.
@@ -260,45 +260,27 @@ type decodeError struct{ err error }
 
 func (decodeError) Kind() string { return "" }
 
-func decodeAs[T Payload](raw []byte) Payload {
+func decodeAs[T Payload](raw []byte, kind string) Payload {
 	var v T
 	if err := json.Unmarshal(raw, &v); err != nil {
 		return decodeError{err}
 	}
+	if n, ok := any(&v).(namesKind); ok {
+		n.defaultKind(kind)
+	}
 	return v
 }
 
-// withKind fills the field that names the kind where a struct serves
-// several kinds and the stored payload left it out.
-func withKind(p Payload, kind string) Payload {
-	switch v := p.(type) {
-	case Utilisation:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case FirstUse:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case FirstAttachment:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case CountryChange:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case Topup:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case Balance:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case MSISDN:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	case Deletion:
-		v.Event = orDefault(v.Event, kind)
-		return v
-	case SMSFailed:
-		v.AlertType = orDefault(v.AlertType, kind)
-		return v
-	}
-	return p
-}
+// namesKind is a payload whose field naming its kind (alertType, event)
+// a stored row may leave out: Decode fills it from the row's kind.
+type namesKind interface{ defaultKind(kind string) }
+
+func (p *Utilisation) defaultKind(k string)     { p.AlertType = orDefault(p.AlertType, k) }
+func (p *FirstUse) defaultKind(k string)        { p.AlertType = orDefault(p.AlertType, k) }
+func (p *FirstAttachment) defaultKind(k string) { p.AlertType = orDefault(p.AlertType, k) }
+func (p *CountryChange) defaultKind(k string)   { p.AlertType = orDefault(p.AlertType, k) }
+func (p *Topup) defaultKind(k string)           { p.AlertType = orDefault(p.AlertType, k) }
+func (p *Balance) defaultKind(k string)         { p.AlertType = orDefault(p.AlertType, k) }
+func (p *MSISDN) defaultKind(k string)          { p.AlertType = orDefault(p.AlertType, k) }
+func (p *Deletion) defaultKind(k string)        { p.Event = orDefault(p.Event, k) }
+func (p *SMSFailed) defaultKind(k string)       { p.AlertType = orDefault(p.AlertType, k) }
