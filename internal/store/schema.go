@@ -164,20 +164,7 @@ func (db *DB) table(ctx context.Context, name string) (Table, error) {
 }
 
 func (db *DB) sqliteIndexColumns(ctx context.Context, index string) ([]string, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT coalesce(name, '<expr>') FROM pragma_index_info(?1) ORDER BY seqno`, index)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return db.strings(ctx, `SELECT coalesce(name, '<expr>') FROM pragma_index_info($1) ORDER BY seqno`, index)
 }
 
 func (db *DB) pgTable(ctx context.Context, t Table) (Table, error) {
